@@ -1,0 +1,10 @@
+//! openrouter-team-bot: a Discord bot that runs a team's OpenRouter API keys.
+//!
+//! Members ask for a personal key with `/mykey` and watch their spend with `/budget`; admins approve
+//! requests with a button; the bot creates keys through OpenRouter's management API with each
+//! member's budget and model rules, alerts on budget breaches and posts a weekly digest.
+
+pub mod money;
+pub mod openrouter;
+pub mod reset;
+pub mod secret;

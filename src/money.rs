@@ -1,0 +1,221 @@
+//! Money as whole micro-dollars: the only representation the bot stores, compares and adds.
+
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, Sub};
+use std::str::FromStr;
+
+/// Micro-dollars in one US dollar.
+pub const MICROS_PER_USD: i64 = 1_000_000;
+
+/// An amount of US dollars, held as an integer number of micro-dollars.
+///
+/// OpenRouter sends money as JSON numbers; they are turned into `Usd` once, at the edge
+/// ([`Usd::from_api`]), and never become floats again except for display ratios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Usd(i64);
+
+/// Why a dollar amount could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsdError {
+    #[error("{0:?} is not a dollar amount (expected something like 10, 12.5 or 0.25)")]
+    NotANumber(String),
+    #[error("amounts cannot be negative (got {0})")]
+    Negative(String),
+    #[error("{0} is too large")]
+    TooLarge(String),
+}
+
+impl Usd {
+    /// Zero dollars.
+    pub const ZERO: Usd = Usd(0);
+
+    /// An amount from micro-dollars, as stored in the database.
+    pub const fn from_micros(micros: i64) -> Usd {
+        Usd(micros)
+    }
+
+    /// An amount from whole dollars.
+    pub const fn from_dollars(dollars: i64) -> Usd {
+        Usd(dollars * MICROS_PER_USD)
+    }
+
+    /// The amount in micro-dollars.
+    pub const fn micros(self) -> i64 {
+        self.0
+    }
+
+    /// Converts a dollar figure from OpenRouter's JSON, rounding to the nearest micro-dollar.
+    /// Values that are not finite become zero rather than poisoning totals.
+    pub fn from_api(dollars: f64) -> Usd {
+        if !dollars.is_finite() {
+            return Usd::ZERO;
+        }
+        let micros = (dollars * MICROS_PER_USD as f64).round();
+        Usd(micros.clamp(i64::MIN as f64, i64::MAX as f64) as i64)
+    }
+
+    /// The figure to send back to OpenRouter's JSON.
+    pub fn to_api(self) -> f64 {
+        self.0 as f64 / MICROS_PER_USD as f64
+    }
+
+    /// Parses a non-negative amount typed by a person, such as `10`, `12.50` or `$0.25`.
+    /// At most six decimals are kept; more precision than that is refused rather than rounded.
+    pub fn parse(text: &str) -> Result<Usd, UsdError> {
+        let trimmed = text.trim();
+        let unsigned = trimmed.strip_prefix('$').unwrap_or(trimmed).trim();
+        if unsigned.starts_with('-') {
+            return Err(UsdError::Negative(trimmed.to_string()));
+        }
+        let (whole, fraction) = match unsigned.split_once('.') {
+            Some((w, f)) => (w, f),
+            None => (unsigned, ""),
+        };
+        let digits_only = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty())
+            || !digits_only(whole)
+            || !digits_only(fraction)
+            || fraction.len() > 6
+        {
+            return Err(UsdError::NotANumber(trimmed.to_string()));
+        }
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole
+                .parse()
+                .map_err(|_| UsdError::TooLarge(trimmed.to_string()))?
+        };
+        let fraction_micros: i64 = format!("{fraction:0<6}")
+            .parse()
+            .map_err(|_| UsdError::NotANumber(trimmed.to_string()))?;
+        whole
+            .checked_mul(MICROS_PER_USD)
+            .and_then(|m| m.checked_add(fraction_micros))
+            .map(Usd)
+            .ok_or_else(|| UsdError::TooLarge(trimmed.to_string()))
+    }
+
+    /// Converts a configured dollar figure (TOML floats), refusing negative and absurd values.
+    pub fn from_config(dollars: f64) -> Result<Usd, UsdError> {
+        if !dollars.is_finite() {
+            return Err(UsdError::NotANumber(dollars.to_string()));
+        }
+        if dollars < 0.0 {
+            return Err(UsdError::Negative(dollars.to_string()));
+        }
+        if dollars > 1e12 {
+            return Err(UsdError::TooLarge(dollars.to_string()));
+        }
+        Ok(Usd::from_api(dollars))
+    }
+
+    /// `self - other`, never below zero.
+    pub fn saturating_sub(self, other: Usd) -> Usd {
+        Usd(self.0.saturating_sub(other.0).max(0))
+    }
+
+    /// The share of `whole` this amount makes up, in whole percent rounded down
+    /// (so 99.9 % is still under a 100 % threshold). `None` when `whole` is zero.
+    pub fn percent_of(self, whole: Usd) -> Option<i64> {
+        if whole.0 <= 0 {
+            return None;
+        }
+        Some(((self.0 as i128 * 100) / whole.0 as i128) as i64)
+    }
+}
+
+impl fmt::Display for Usd {
+    /// Dollars with cents, and more decimals only when the amount needs them: `$12.50`, `$0.0042`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let whole = abs / MICROS_PER_USD as u64;
+        let fraction = abs % MICROS_PER_USD as u64;
+        let mut decimals = format!("{fraction:06}");
+        while decimals.len() > 2 && decimals.ends_with('0') {
+            decimals.pop();
+        }
+        write!(f, "{sign}${whole}.{decimals}")
+    }
+}
+
+impl FromStr for Usd {
+    type Err = UsdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Usd::parse(s)
+    }
+}
+
+impl Add for Usd {
+    type Output = Usd;
+    fn add(self, rhs: Usd) -> Usd {
+        Usd(self.0.saturating_add(rhs.0))
+    }
+}
+
+impl Sub for Usd {
+    type Output = Usd;
+    fn sub(self, rhs: Usd) -> Usd {
+        Usd(self.0.saturating_sub(rhs.0))
+    }
+}
+
+impl Sum for Usd {
+    fn sum<I: Iterator<Item = Usd>>(iter: I) -> Usd {
+        iter.fold(Usd::ZERO, Add::add)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_what_people_type() {
+        assert_eq!(Usd::parse("10").unwrap(), Usd::from_dollars(10));
+        assert_eq!(Usd::parse("$12.5").unwrap(), Usd::from_micros(12_500_000));
+        assert_eq!(Usd::parse(".25").unwrap(), Usd::from_micros(250_000));
+        assert_eq!(Usd::parse(" 0.000001 ").unwrap(), Usd::from_micros(1));
+    }
+
+    #[test]
+    fn refuses_negative_and_garbage() {
+        assert!(matches!(Usd::parse("-5"), Err(UsdError::Negative(_))));
+        assert!(matches!(Usd::parse("ten"), Err(UsdError::NotANumber(_))));
+        assert!(matches!(
+            Usd::parse("1.0000001"),
+            Err(UsdError::NotANumber(_))
+        ));
+        assert!(matches!(Usd::parse(""), Err(UsdError::NotANumber(_))));
+        assert!(matches!(Usd::parse("."), Err(UsdError::NotANumber(_))));
+        assert!(matches!(
+            Usd::parse("99999999999999999999"),
+            Err(UsdError::TooLarge(_))
+        ));
+        assert!(matches!(Usd::from_config(-1.0), Err(UsdError::Negative(_))));
+    }
+
+    #[test]
+    fn converts_api_numbers_without_float_drift() {
+        assert_eq!(Usd::from_api(0.1) + Usd::from_api(0.2), Usd::from_api(0.3));
+        assert_eq!(Usd::from_api(f64::NAN), Usd::ZERO);
+    }
+
+    #[test]
+    fn displays_cents_and_small_amounts() {
+        assert_eq!(Usd::from_dollars(12).to_string(), "$12.00");
+        assert_eq!(Usd::from_micros(12_500_000).to_string(), "$12.50");
+        assert_eq!(Usd::from_micros(4_200).to_string(), "$0.0042");
+        assert_eq!(Usd::from_micros(-1_500_000).to_string(), "-$1.50");
+    }
+
+    #[test]
+    fn percent_rounds_down_so_thresholds_are_not_crossed_early() {
+        let limit = Usd::from_dollars(10);
+        assert_eq!(Usd::from_micros(9_999_999).percent_of(limit), Some(99));
+        assert_eq!(Usd::from_dollars(10).percent_of(limit), Some(100));
+        assert_eq!(Usd::from_dollars(1).percent_of(Usd::ZERO), None);
+    }
+}
