@@ -4,7 +4,9 @@
 //! requests with a button; the bot creates keys through OpenRouter's management API with each
 //! member's budget and model rules, alerts on budget breaches and posts a weekly digest.
 
+pub mod config;
 pub mod money;
 pub mod openrouter;
 pub mod reset;
 pub mod secret;
+pub mod team;

@@ -1,0 +1,554 @@
+//! The bot's configuration: a TOML file, with secrets and the database URL overridable from the
+//! environment. Everything is checked once, here, and every problem names the setting at fault.
+
+mod file;
+mod schedule;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use secrecy::SecretString;
+
+use crate::money::Usd;
+use crate::reset::LimitReset;
+use crate::team::{Tier, TierName, Tiers};
+
+pub use schedule::WeeklySchedule;
+
+/// Environment variables that override the file.
+pub const ENV_DISCORD_TOKEN: &str = "DISCORD_TOKEN";
+pub const ENV_MANAGEMENT_KEY: &str = "OPENROUTER_MANAGEMENT_KEY";
+pub const ENV_DATABASE_URL: &str = "DATABASE_URL";
+
+/// A problem with the configuration, naming the setting and the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("setting `{setting}`: {reason}")]
+    Invalid { setting: String, reason: String },
+    #[error("`{setting}` is not set: {hint}")]
+    Missing { setting: String, hint: String },
+}
+
+fn invalid(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.into(),
+        reason: reason.into(),
+    }
+}
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    discord: DiscordSettings,
+    pub openrouter: OpenRouterSettings,
+    pub database: DatabaseSettings,
+    pub tiers: Tiers,
+    pub alerts: AlertSettings,
+    pub sync: SyncSettings,
+    pub reports: ReportSettings,
+    pub lifecycle: LifecycleSettings,
+}
+
+/// `[discord]`. Ids of 0 mean "not filled in yet"; only commands that talk to Discord need them.
+#[derive(Debug, Clone)]
+pub struct DiscordSettings {
+    pub token: Option<SecretString>,
+    pub guild_id: u64,
+    pub admin_role_ids: Vec<u64>,
+    pub approvals_channel_id: u64,
+    pub alerts_channel_id: u64,
+    pub reports_channel_id: u64,
+    pub api_base_url: String,
+}
+
+/// `[openrouter]`.
+#[derive(Debug, Clone)]
+pub struct OpenRouterSettings {
+    pub management_key: Option<SecretString>,
+    pub base_url: String,
+    pub workspace_id: Option<String>,
+    pub key_name_prefix: String,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+/// `[alerts]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertSettings {
+    /// Percentages of a key's limit, ascending, each in 1..=100.
+    pub thresholds: Vec<u8>,
+    pub credits_floor: Usd,
+    pub runway_days: i64,
+    /// A member's day counts as a spike above this many times their trailing daily average.
+    pub spike_factor_percent: i64,
+    pub spike_min: Usd,
+    pub top_up_max: Usd,
+}
+
+/// `[sync]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncSettings {
+    pub interval: Duration,
+    pub page_concurrency: usize,
+    pub snapshot_retention_days: i64,
+}
+
+/// `[reports]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSettings {
+    pub weekly: WeeklySchedule,
+    pub timezone: Tz,
+    /// A digest missed while the bot was down is still posted if it starts within this long.
+    pub catch_up_grace: Duration,
+}
+
+/// What happens to a member's keys when they leave the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMemberLeave {
+    Disable,
+    Delete,
+    Ignore,
+}
+
+/// `[lifecycle]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LifecycleSettings {
+    pub on_member_leave: OnMemberLeave,
+    pub request_expiry_days: i64,
+    pub key_expiry_days: Option<i64>,
+    pub max_key_age_days: Option<i64>,
+    pub disable_overdue: bool,
+    pub idle_key_days: i64,
+    pub disable_idle: bool,
+    pub idle_grace_days: i64,
+}
+
+impl Config {
+    /// Reads and validates the file at `path`, then applies the environment overrides that
+    /// `env` returns (pass `|name| std::env::var(name).ok()` in the binary).
+    pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, env).map_err(|e| match e {
+            ConfigError::Syntax { message, .. } => ConfigError::Syntax {
+                path: path.to_path_buf(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Validates a config given as TOML text.
+    pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let raw: file::File = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: PathBuf::from("<config>"),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        Ok(Config {
+            discord: discord_settings(raw.discord.unwrap_or_default(), &env)?,
+            openrouter: openrouter_settings(raw.openrouter, &env)?,
+            database: database_settings(raw.database, &env)?,
+            tiers: tiers(raw.default_tier, raw.tiers)?,
+            alerts: alert_settings(raw.alerts)?,
+            sync: sync_settings(raw.sync)?,
+            reports: report_settings(raw.reports)?,
+            lifecycle: lifecycle_settings(raw.lifecycle)?,
+        })
+    }
+
+    /// The Discord settings, checked complete: a token and every id the bot needs.
+    pub fn discord(&self) -> Result<&DiscordSettings, ConfigError> {
+        let d = &self.discord;
+        if d.token.is_none() {
+            return Err(ConfigError::Missing {
+                setting: ENV_DISCORD_TOKEN.into(),
+                hint: "set the bot token from the Discord Developer Portal (Bot > Token) in the environment, or discord.token in the config file".into(),
+            });
+        }
+        for (setting, id) in [
+            ("discord.guild_id", d.guild_id),
+            ("discord.approvals_channel_id", d.approvals_channel_id),
+            ("discord.alerts_channel_id", d.alerts_channel_id),
+            ("discord.reports_channel_id", d.reports_channel_id),
+        ] {
+            if id == 0 {
+                return Err(ConfigError::Missing {
+                    setting: setting.into(),
+                    hint: "copy the id from Discord (Developer Mode on, right-click > Copy ID)"
+                        .into(),
+                });
+            }
+        }
+        Ok(d)
+    }
+
+    /// The Discord settings as written, complete or not.
+    pub fn discord_unchecked(&self) -> &DiscordSettings {
+        &self.discord
+    }
+
+    /// The OpenRouter management key, which every command that talks to OpenRouter needs.
+    pub fn management_key(&self) -> Result<&SecretString, ConfigError> {
+        self.openrouter
+            .management_key
+            .as_ref()
+            .ok_or_else(|| ConfigError::Missing {
+                setting: ENV_MANAGEMENT_KEY.into(),
+                hint: "create a management key at https://openrouter.ai/settings/management-keys and put it in the environment (or openrouter.management_key in the config file)".into(),
+            })
+    }
+}
+
+fn discord_settings(
+    raw: file::DiscordFile,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<DiscordSettings, ConfigError> {
+    let api_base_url = raw
+        .api_base_url
+        .unwrap_or_else(|| "https://discord.com".into());
+    check_url("discord.api_base_url", &api_base_url)?;
+    Ok(DiscordSettings {
+        token: env(ENV_DISCORD_TOKEN).map(SecretString::from).or(raw.token),
+        guild_id: raw.guild_id.unwrap_or(0),
+        admin_role_ids: raw.admin_role_ids,
+        approvals_channel_id: raw.approvals_channel_id.unwrap_or(0),
+        alerts_channel_id: raw.alerts_channel_id.unwrap_or(0),
+        reports_channel_id: raw.reports_channel_id.unwrap_or(0),
+        api_base_url: api_base_url.trim_end_matches('/').to_string(),
+    })
+}
+
+fn openrouter_settings(
+    raw: file::OpenRouterFile,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<OpenRouterSettings, ConfigError> {
+    let base_url = raw
+        .base_url
+        .unwrap_or_else(|| "https://openrouter.ai/api/v1".into());
+    check_url("openrouter.base_url", &base_url)?;
+    let prefix = raw.key_name_prefix.unwrap_or_else(|| "team".into());
+    if prefix.is_empty()
+        || prefix.len() > 32
+        || !prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(invalid(
+            "openrouter.key_name_prefix",
+            format!(
+                "{prefix:?} must be 1 to 32 letters, digits, '.', '-' or '_' (it starts every key name, followed by ':')"
+            ),
+        ));
+    }
+    let timeout = duration("openrouter.timeout", raw.timeout.as_deref(), "15s")?;
+    let max_attempts = raw.max_attempts.unwrap_or(4);
+    if !(1..=10).contains(&max_attempts) {
+        return Err(invalid(
+            "openrouter.max_attempts",
+            format!("{max_attempts} is out of range (1 to 10)"),
+        ));
+    }
+    if let Some(workspace) = &raw.workspace_id
+        && workspace.trim().is_empty()
+    {
+        return Err(invalid(
+            "openrouter.workspace_id",
+            "is empty; remove it to use the default workspace",
+        ));
+    }
+    Ok(OpenRouterSettings {
+        management_key: env(ENV_MANAGEMENT_KEY)
+            .map(SecretString::from)
+            .or(raw.management_key),
+        base_url: base_url.trim_end_matches('/').to_string(),
+        workspace_id: raw.workspace_id,
+        key_name_prefix: prefix,
+        timeout,
+        max_attempts,
+    })
+}
+
+fn database_settings(
+    raw: file::DatabaseFile,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<DatabaseSettings, ConfigError> {
+    let (setting, url) = match env(ENV_DATABASE_URL) {
+        Some(url) => (ENV_DATABASE_URL, url),
+        None => (
+            "database.url",
+            raw.url
+                .unwrap_or_else(|| "sqlite://openrouter-team.db".into()),
+        ),
+    };
+    if !(url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://"))
+    {
+        return Err(invalid(
+            setting,
+            "must start with sqlite:// (a file) or postgres:// (a PostgreSQL server)",
+        ));
+    }
+    let max_connections = raw.max_connections.unwrap_or(10);
+    if max_connections == 0 {
+        return Err(invalid("database.max_connections", "must be at least 1"));
+    }
+    Ok(DatabaseSettings {
+        url,
+        max_connections,
+    })
+}
+
+fn tiers(
+    default: Option<String>,
+    raw: indexmap::IndexMap<String, file::TierFile>,
+) -> Result<Tiers, ConfigError> {
+    if raw.is_empty() {
+        return Err(ConfigError::Missing {
+            setting: "tiers".into(),
+            hint: "define at least one tier, for example [tiers.basic] with limit_usd = 10.0"
+                .into(),
+        });
+    }
+    let mut ordered = Vec::with_capacity(raw.len());
+    for (name, tier) in raw {
+        let setting = format!("tiers.{name}");
+        let tier_name =
+            TierName::parse(&name).map_err(|e| invalid(setting.clone(), e.to_string()))?;
+        let limit = tier
+            .limit_usd
+            .map(Usd::from_config)
+            .transpose()
+            .map_err(|e| invalid(format!("{setting}.limit_usd"), e.to_string()))?;
+        let reset = match tier.limit_reset.as_deref() {
+            None => LimitReset::Monthly,
+            Some(text) => text.parse().map_err(|e: crate::reset::UnknownReset| {
+                invalid(format!("{setting}.limit_reset"), e.to_string())
+            })?,
+        };
+        if let Some(models) = &tier.allowed_models {
+            if models.is_empty() {
+                return Err(invalid(
+                    format!("{setting}.allowed_models"),
+                    "is an empty list, which would allow no model at all; remove the setting to allow every model",
+                ));
+            }
+            if let Some(bad) = models
+                .iter()
+                .find(|m| m.trim().is_empty() || m.contains(char::is_whitespace))
+            {
+                return Err(invalid(
+                    format!("{setting}.allowed_models"),
+                    format!(
+                        "{bad:?} is not a model id (expected something like \"openai/gpt-4o-mini\")"
+                    ),
+                ));
+            }
+        }
+        ordered.push(Tier {
+            name: tier_name,
+            limit,
+            reset,
+            allowed_models: tier.allowed_models,
+            auto_approve: tier.auto_approve,
+            role_ids: tier.role_ids,
+        });
+    }
+    let default = match default {
+        Some(name) => name,
+        None if ordered.len() == 1 => ordered[0].name.to_string(),
+        None => {
+            return Err(ConfigError::Missing {
+                setting: "default_tier".into(),
+                hint: "name the tier that new members get".into(),
+            });
+        }
+    };
+    let names: Vec<String> = ordered.iter().map(|t| t.name.to_string()).collect();
+    let default_name =
+        TierName::parse(&default).map_err(|e| invalid("default_tier", e.to_string()))?;
+    Tiers::new(ordered, default_name).ok_or_else(|| {
+        invalid(
+            "default_tier",
+            format!(
+                "{default:?} is not a configured tier (configured: {})",
+                names.join(", ")
+            ),
+        )
+    })
+}
+
+fn alert_settings(raw: file::AlertsFile) -> Result<AlertSettings, ConfigError> {
+    let mut thresholds = Vec::new();
+    for t in raw.thresholds.unwrap_or_else(|| vec![50, 80, 100]) {
+        if !(1..=100).contains(&t) {
+            return Err(invalid(
+                "alerts.thresholds",
+                format!("{t} is not a percentage from 1 to 100"),
+            ));
+        }
+        thresholds.push(t as u8);
+    }
+    thresholds.sort_unstable();
+    thresholds.dedup();
+    let money = |setting: &str, value: Option<f64>, default: f64| {
+        Usd::from_config(value.unwrap_or(default)).map_err(|e| invalid(setting, e.to_string()))
+    };
+    let runway_days = raw.runway_days.unwrap_or(7);
+    if runway_days < 0 {
+        return Err(invalid("alerts.runway_days", "cannot be negative"));
+    }
+    let spike_factor = raw.spike_factor.unwrap_or(3.0);
+    if !spike_factor.is_finite() || spike_factor < 1.0 {
+        return Err(invalid(
+            "alerts.spike_factor",
+            format!("{spike_factor} must be a number of at least 1 (times the usual daily spend)"),
+        ));
+    }
+    Ok(AlertSettings {
+        thresholds,
+        credits_floor: money("alerts.credits_floor_usd", raw.credits_floor_usd, 20.0)?,
+        runway_days,
+        spike_factor_percent: (spike_factor * 100.0).round() as i64,
+        spike_min: money("alerts.spike_min_usd", raw.spike_min_usd, 5.0)?,
+        top_up_max: money("alerts.top_up_max_usd", raw.top_up_max_usd, 50.0)?,
+    })
+}
+
+fn sync_settings(raw: file::SyncFile) -> Result<SyncSettings, ConfigError> {
+    let interval = duration("sync.interval", raw.interval.as_deref(), "5m")?;
+    if interval < Duration::from_secs(30) {
+        return Err(invalid(
+            "sync.interval",
+            "must be at least 30s (OpenRouter's counters do not move faster, and the API has rate limits)",
+        ));
+    }
+    let page_concurrency = raw.page_concurrency.unwrap_or(4);
+    if !(1..=16).contains(&page_concurrency) {
+        return Err(invalid(
+            "sync.page_concurrency",
+            format!("{page_concurrency} is out of range (1 to 16)"),
+        ));
+    }
+    let snapshot_retention_days = raw.snapshot_retention_days.unwrap_or(35);
+    if snapshot_retention_days < 15 {
+        return Err(invalid(
+            "sync.snapshot_retention_days",
+            "must be at least 15 (the weekly digest compares two full weeks)",
+        ));
+    }
+    Ok(SyncSettings {
+        interval,
+        page_concurrency,
+        snapshot_retention_days,
+    })
+}
+
+fn report_settings(raw: file::ReportsFile) -> Result<ReportSettings, ConfigError> {
+    let weekly = WeeklySchedule::parse(raw.weekly.as_deref().unwrap_or("Mon 09:00"))
+        .map_err(|reason| invalid("reports.weekly", reason))?;
+    let zone = raw.timezone.unwrap_or_else(|| "UTC".into());
+    let timezone: Tz = zone.parse().map_err(|_| {
+        invalid(
+            "reports.timezone",
+            format!("{zone:?} is not an IANA time zone name (for example \"Europe/Berlin\" or \"America/New_York\")"),
+        )
+    })?;
+    let catch_up_grace = duration(
+        "reports.catch_up_grace",
+        raw.catch_up_grace.as_deref(),
+        "24h",
+    )?;
+    Ok(ReportSettings {
+        weekly,
+        timezone,
+        catch_up_grace,
+    })
+}
+
+fn lifecycle_settings(raw: file::LifecycleFile) -> Result<LifecycleSettings, ConfigError> {
+    let on_member_leave = match raw.on_member_leave.as_deref().unwrap_or("disable") {
+        "disable" => OnMemberLeave::Disable,
+        "delete" => OnMemberLeave::Delete,
+        "ignore" => OnMemberLeave::Ignore,
+        other => {
+            return Err(invalid(
+                "lifecycle.on_member_leave",
+                format!("{other:?} is not one of disable, delete, ignore"),
+            ));
+        }
+    };
+    let days = |setting: &str, value: Option<i64>, default: i64| -> Result<i64, ConfigError> {
+        let value = value.unwrap_or(default);
+        if value < 1 {
+            return Err(invalid(setting, format!("{value} must be at least 1 day")));
+        }
+        Ok(value)
+    };
+    let optional_days = |setting: &str, value: Option<i64>| -> Result<Option<i64>, ConfigError> {
+        match value {
+            None | Some(0) => Ok(None),
+            Some(v) if v < 0 => Err(invalid(
+                setting,
+                format!("{v} cannot be negative (0 turns it off)"),
+            )),
+            Some(v) => Ok(Some(v)),
+        }
+    };
+    let max_key_age_days = optional_days(
+        "lifecycle.max_key_age_days",
+        raw.max_key_age_days.or(Some(90)),
+    )?;
+    let disable_overdue = raw.disable_overdue.unwrap_or(false);
+    if disable_overdue && max_key_age_days.is_none() {
+        return Err(invalid(
+            "lifecycle.disable_overdue",
+            "needs lifecycle.max_key_age_days to say when a key is overdue",
+        ));
+    }
+    Ok(LifecycleSettings {
+        on_member_leave,
+        request_expiry_days: days("lifecycle.request_expiry_days", raw.request_expiry_days, 7)?,
+        key_expiry_days: optional_days("lifecycle.key_expiry_days", raw.key_expiry_days)?,
+        max_key_age_days,
+        disable_overdue,
+        idle_key_days: days("lifecycle.idle_key_days", raw.idle_key_days, 30)?,
+        disable_idle: raw.disable_idle.unwrap_or(false),
+        idle_grace_days: days("lifecycle.idle_grace_days", raw.idle_grace_days, 7)?,
+    })
+}
+
+fn duration(setting: &str, value: Option<&str>, default: &str) -> Result<Duration, ConfigError> {
+    let text = value.unwrap_or(default);
+    humantime::parse_duration(text).map_err(|_| {
+        invalid(
+            setting,
+            format!("{text:?} is not a duration (use forms like \"30s\", \"5m\", \"1h\")"),
+        )
+    })
+}
+
+fn check_url(setting: &str, url: &str) -> Result<(), ConfigError> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+        _ => Err(invalid(setting, format!("{url:?} is not an http(s) URL"))),
+    }
+}

@@ -1,0 +1,76 @@
+//! Who is on the team: member names and Discord identities.
+
+use std::fmt;
+
+/// A Discord snowflake (user, role, channel or guild id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DiscordId(pub u64);
+
+impl DiscordId {
+    /// The id as stored in a signed 64-bit database column (snowflakes stay below 2^63).
+    pub fn to_db(self) -> i64 {
+        self.0 as i64
+    }
+
+    pub fn from_db(value: i64) -> DiscordId {
+        DiscordId(value as u64)
+    }
+}
+
+impl fmt::Display for DiscordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A member's name on the team, used in key names (`{prefix}:{member}:r{request}`) and messages.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MemberName(String);
+
+/// Why a member name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a valid member name: use 1 to 32 characters, letters, digits, '.', '-' or '_' (no spaces or ':')"
+)]
+pub struct InvalidMemberName(pub String);
+
+impl MemberName {
+    /// A member name: 1 to 32 characters from letters, digits, `.`, `-`, `_`, stored in lower case
+    /// so `Alice` and `alice` are the same member.
+    pub fn parse(name: &str) -> Result<MemberName, InvalidMemberName> {
+        let trimmed = name.trim();
+        let ok = !trimmed.is_empty()
+            && trimmed.chars().count() <= 32
+            && trimmed
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if ok {
+            Ok(MemberName(trimmed.to_lowercase()))
+        } else {
+            Err(InvalidMemberName(name.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MemberName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_names_are_case_insensitive_and_safe_in_key_names() {
+        assert_eq!(MemberName::parse(" Alice ").unwrap().as_str(), "alice");
+        assert!(MemberName::parse("a:b").is_err());
+        assert!(MemberName::parse("").is_err());
+        assert!(MemberName::parse(&"x".repeat(33)).is_err());
+    }
+}
