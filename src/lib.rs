@@ -9,4 +9,5 @@ pub mod money;
 pub mod openrouter;
 pub mod reset;
 pub mod secret;
+pub mod store;
 pub mod team;

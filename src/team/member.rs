@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
+
 /// A Discord snowflake (user, role, channel or guild id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DiscordId(pub u64);
@@ -60,6 +62,37 @@ impl fmt::Display for MemberName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Whether a member is still on the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberStatus {
+    Active,
+    /// Left the server; their keys were handled per `lifecycle.on_member_leave`.
+    Departed,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Active => "active",
+            MemberStatus::Departed => "departed",
+        }
+    }
+}
+
+/// A team member as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub id: i64,
+    pub name: MemberName,
+    /// `None` for members known only from key names, until an admin links them.
+    pub discord_user_id: Option<DiscordId>,
+    /// The tier an admin set; `None` means the roles or the default decide.
+    pub tier: Option<String>,
+    pub status: MemberStatus,
+    pub created_at: DateTime<Utc>,
+    pub departed_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -1,0 +1,206 @@
+//! The team's keys: ownership, limits and state as last seen at OpenRouter.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+
+use super::rows::{get, get_bool, get_opt_time, get_time, secs};
+use super::{Doing, Store, StoreError};
+use crate::money::Usd;
+use crate::openrouter::Usage;
+use crate::reset::LimitReset;
+use crate::team::TeamKey;
+
+pub(super) const COLUMNS: &str = "hash, member_id, request_id, name, label, workspace_id, disabled, \
+     limit_micros, limit_reset, usage_micros, usage_daily_micros, usage_weekly_micros, \
+     usage_monthly_micros, guardrail_id, created_at, expires_at, synced_at, deleted_at";
+
+pub(super) fn team_key(row: &AnyRow) -> Result<TeamKey, StoreError> {
+    let reset: String = get(row, "limit_reset")?;
+    Ok(TeamKey {
+        hash: get(row, "hash")?,
+        member_id: get(row, "member_id")?,
+        request_id: get(row, "request_id")?,
+        name: get(row, "name")?,
+        label: get(row, "label")?,
+        workspace_id: get(row, "workspace_id")?,
+        disabled: get_bool(row, "disabled")?,
+        limit: get::<Option<i64>>(row, "limit_micros")?.map(Usd::from_micros),
+        reset: reset
+            .parse()
+            .map_err(|e: crate::reset::UnknownReset| StoreError::Corrupt(e.to_string()))?,
+        usage: Usage {
+            total: Usd::from_micros(get(row, "usage_micros")?),
+            daily: Usd::from_micros(get(row, "usage_daily_micros")?),
+            weekly: Usd::from_micros(get(row, "usage_weekly_micros")?),
+            monthly: Usd::from_micros(get(row, "usage_monthly_micros")?),
+        },
+        guardrail_id: get(row, "guardrail_id")?,
+        created_at: get_time(row, "created_at")?,
+        expires_at: get_opt_time(row, "expires_at")?,
+        synced_at: get_opt_time(row, "synced_at")?,
+        deleted_at: get_opt_time(row, "deleted_at")?,
+    })
+}
+
+impl Store {
+    /// Records a key the bot created (or adopted) for a member; an existing row for the same
+    /// hash takes the new owner and details.
+    pub async fn save_key(&self, key: &TeamKey) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO keys (hash, member_id, request_id, name, label, workspace_id, disabled, \
+             limit_micros, limit_reset, usage_micros, usage_daily_micros, usage_weekly_micros, \
+             usage_monthly_micros, guardrail_id, created_at, expires_at, synced_at, deleted_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             ON CONFLICT (hash) DO UPDATE SET member_id = excluded.member_id, \
+             request_id = COALESCE(excluded.request_id, keys.request_id), name = excluded.name, \
+             label = excluded.label, workspace_id = excluded.workspace_id, disabled = excluded.disabled, \
+             limit_micros = excluded.limit_micros, limit_reset = excluded.limit_reset, \
+             guardrail_id = COALESCE(excluded.guardrail_id, keys.guardrail_id), \
+             expires_at = excluded.expires_at, deleted_at = excluded.deleted_at",
+        )
+        .bind(&key.hash)
+        .bind(key.member_id)
+        .bind(key.request_id)
+        .bind(&key.name)
+        .bind(&key.label)
+        .bind(key.workspace_id.as_deref())
+        .bind(key.disabled)
+        .bind(key.limit.map(Usd::micros))
+        .bind(key.reset.as_str())
+        .bind(key.usage.total.micros())
+        .bind(key.usage.daily.micros())
+        .bind(key.usage.weekly.micros())
+        .bind(key.usage.monthly.micros())
+        .bind(key.guardrail_id.as_deref())
+        .bind(secs(key.created_at))
+        .bind(key.expires_at.map(secs))
+        .bind(key.synced_at.map(secs))
+        .bind(key.deleted_at.map(secs))
+        .execute(self.pool())
+        .await
+        .doing("saving a key")?;
+        Ok(())
+    }
+
+    /// The key with this hash, live or deleted.
+    pub async fn key(&self, hash: &str) -> Result<Option<TeamKey>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM keys WHERE hash = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(hash)
+            .fetch_optional(self.pool())
+            .await
+            .doing("reading a key")?;
+        row.as_ref().map(team_key).transpose()
+    }
+
+    /// The member's keys that still exist, newest first.
+    pub async fn keys_of_member(&self, member_id: i64) -> Result<Vec<TeamKey>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM keys WHERE member_id = $1 AND deleted_at IS NULL \
+             ORDER BY created_at DESC, hash"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(member_id)
+            .fetch_all(self.pool())
+            .await
+            .doing("reading a member's keys")?;
+        rows.iter().map(team_key).collect()
+    }
+
+    /// Every key that still exists, owned or not, by name.
+    pub async fn live_keys(&self) -> Result<Vec<TeamKey>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM keys WHERE deleted_at IS NULL ORDER BY name, hash");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await
+            .doing("listing keys")?;
+        rows.iter().map(team_key).collect()
+    }
+
+    /// Live keys with exactly this name (used to find a key whose creation was not confirmed).
+    pub async fn keys_named(&self, name: &str) -> Result<Vec<TeamKey>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM keys WHERE name = $1 AND deleted_at IS NULL");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .fetch_all(self.pool())
+            .await
+            .doing("finding keys by name")?;
+        rows.iter().map(team_key).collect()
+    }
+
+    /// Gives a key to a member (or with `None`, to nobody).
+    pub async fn set_key_owner(
+        &self,
+        hash: &str,
+        member_id: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE keys SET member_id = $2 WHERE hash = $1")
+            .bind(hash)
+            .bind(member_id)
+            .execute(self.pool())
+            .await
+            .doing("changing a key's owner")?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Records that the key no longer exists at OpenRouter. False if it was already gone.
+    pub async fn mark_key_deleted(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query("UPDATE keys SET deleted_at = $2 WHERE hash = $1 AND deleted_at IS NULL")
+                .bind(hash)
+                .bind(secs(now))
+                .execute(self.pool())
+                .await
+                .doing("marking a key deleted")?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Records a key's disabled flag as set at OpenRouter.
+    pub async fn set_key_disabled(&self, hash: &str, disabled: bool) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE keys SET disabled = $2 WHERE hash = $1")
+            .bind(hash)
+            .bind(disabled)
+            .execute(self.pool())
+            .await
+            .doing("recording a key's disabled flag")?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Records a key's limit and reset as set at OpenRouter.
+    pub async fn set_key_limit(
+        &self,
+        hash: &str,
+        limit: Option<Usd>,
+        reset: LimitReset,
+    ) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query("UPDATE keys SET limit_micros = $2, limit_reset = $3 WHERE hash = $1")
+                .bind(hash)
+                .bind(limit.map(Usd::micros))
+                .bind(reset.as_str())
+                .execute(self.pool())
+                .await
+                .doing("recording a key's limit")?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Records which guardrail a key is assigned to.
+    pub async fn set_key_guardrail(
+        &self,
+        hash: &str,
+        guardrail_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE keys SET guardrail_id = $2 WHERE hash = $1")
+            .bind(hash)
+            .bind(guardrail_id)
+            .execute(self.pool())
+            .await
+            .doing("recording a key's guardrail")?;
+        Ok(result.rows_affected() == 1)
+    }
+}

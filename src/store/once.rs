@@ -1,0 +1,145 @@
+//! Things that must happen once: job runs, budget alerts and notices, each claimed by a row
+//! whose key makes a second claim a no-op (`ON CONFLICT DO NOTHING`, checked by rows affected).
+
+use chrono::{DateTime, Utc};
+
+use super::rows::secs;
+use super::{Doing, Store, StoreError};
+
+impl Store {
+    /// Claims `(job, period)` for `instance`. True for exactly one caller, across restarts and
+    /// across bot instances sharing the database.
+    pub async fn claim_job_run(
+        &self,
+        job: &str,
+        period: &str,
+        instance: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO job_runs (job, period, claimed_at, claimed_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(job)
+        .bind(period)
+        .bind(secs(now))
+        .bind(instance)
+        .execute(self.pool())
+        .await
+        .doing("claiming a job run")?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Records how a claimed run ended (and the message it posted, if any).
+    pub async fn finish_job_run(
+        &self,
+        job: &str,
+        period: &str,
+        outcome: &str,
+        message_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE job_runs SET finished_at = $3, outcome = $4, message_id = $5 WHERE job = $1 AND period = $2",
+        )
+        .bind(job)
+        .bind(period)
+        .bind(secs(now))
+        .bind(outcome)
+        .bind(message_id)
+        .execute(self.pool())
+        .await
+        .doing("finishing a job run")?;
+        Ok(())
+    }
+
+    /// Releases a claim whose run failed before doing anything, so the next tick retries it.
+    pub async fn release_job_run(&self, job: &str, period: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM job_runs WHERE job = $1 AND period = $2 AND finished_at IS NULL")
+            .bind(job)
+            .bind(period)
+            .execute(self.pool())
+            .await
+            .doing("releasing a job run")?;
+        Ok(())
+    }
+
+    /// The latest finished period of a job, if any.
+    pub async fn last_job_period(&self, job: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT period FROM job_runs WHERE job = $1 ORDER BY claimed_at DESC, period DESC LIMIT 1",
+        )
+        .bind(job)
+        .fetch_optional(self.pool())
+        .await
+        .doing("reading job runs")
+    }
+
+    /// How many runs of `job` have been claimed (for checks and tests of exactly-once).
+    pub async fn job_run_count(&self, job: &str) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM job_runs WHERE job = $1")
+            .bind(job)
+            .fetch_one(self.pool())
+            .await
+            .doing("counting job runs")
+    }
+
+    /// Claims the budget alert `(key, window, threshold)`; true only the first time.
+    pub async fn claim_budget_alert(
+        &self,
+        key_hash: &str,
+        window_start: DateTime<Utc>,
+        threshold: u8,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO alerts_sent (key_hash, window_start, threshold, sent_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(key_hash)
+        .bind(secs(window_start))
+        .bind(i64::from(threshold))
+        .bind(secs(now))
+        .execute(self.pool())
+        .await
+        .doing("recording a budget alert")?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// The thresholds already announced for a key in a window.
+    pub async fn budget_alerts_sent(
+        &self,
+        key_hash: &str,
+        window_start: DateTime<Utc>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let rows: Vec<i64> = sqlx::query_scalar(
+            "SELECT threshold FROM alerts_sent WHERE key_hash = $1 AND window_start = $2 ORDER BY threshold",
+        )
+        .bind(key_hash)
+        .bind(secs(window_start))
+        .fetch_all(self.pool())
+        .await
+        .doing("reading budget alerts")?;
+        Ok(rows.into_iter().map(|t| t.clamp(0, 255) as u8).collect())
+    }
+
+    /// Claims a notice `(kind, subject, period)`, such as a credits warning for a day; true
+    /// only the first time.
+    pub async fn claim_notice(
+        &self,
+        kind: &str,
+        subject: &str,
+        period: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO notices_sent (kind, subject, period, sent_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(kind)
+        .bind(subject)
+        .bind(period)
+        .bind(secs(now))
+        .execute(self.pool())
+        .await
+        .doing("recording a notice")?;
+        Ok(result.rows_affected() == 1)
+    }
+}

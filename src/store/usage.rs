@@ -1,0 +1,191 @@
+//! Usage snapshots: what every key had spent at each sync, written in one transaction per sync.
+
+use chrono::{DateTime, Utc};
+
+use super::rows::{get, get_time, secs};
+use super::{Doing, Store, StoreError};
+use crate::money::Usd;
+use crate::openrouter::{ApiKey, Usage};
+
+/// Rows per multi-row INSERT: well inside both databases' bound-parameter limits.
+const BATCH: usize = 400;
+
+/// What one sync wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncSummary {
+    pub keys: usize,
+    /// Keys the bot knew that OpenRouter no longer lists.
+    pub vanished: u64,
+}
+
+/// One stored snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotRow {
+    pub key_hash: String,
+    pub taken_at: DateTime<Utc>,
+    pub usage: Usage,
+    pub limit: Option<Usd>,
+}
+
+/// `($1, $2, ...), ($n, ...)` for `rows` rows of `columns` values.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let values: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", values.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// Stores one sync: every listed key is upserted and gets a snapshot, and known keys that
+    /// OpenRouter no longer lists are marked deleted, all in one transaction, so a failure
+    /// leaves the previous sync intact.
+    pub async fn record_sync(
+        &self,
+        keys: &[ApiKey],
+        now: DateTime<Utc>,
+    ) -> Result<SyncSummary, StoreError> {
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .doing("starting a sync transaction")?;
+        let taken_at = secs(now);
+        for chunk in keys.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO keys (hash, name, label, workspace_id, disabled, limit_micros, limit_reset, \
+                 usage_micros, usage_daily_micros, usage_weekly_micros, usage_monthly_micros, \
+                 created_at, expires_at, synced_at) VALUES {} \
+                 ON CONFLICT (hash) DO UPDATE SET name = excluded.name, label = excluded.label, \
+                 workspace_id = excluded.workspace_id, disabled = excluded.disabled, \
+                 limit_micros = excluded.limit_micros, limit_reset = excluded.limit_reset, \
+                 usage_micros = excluded.usage_micros, usage_daily_micros = excluded.usage_daily_micros, \
+                 usage_weekly_micros = excluded.usage_weekly_micros, \
+                 usage_monthly_micros = excluded.usage_monthly_micros, expires_at = excluded.expires_at, \
+                 synced_at = excluded.synced_at, deleted_at = NULL",
+                placeholders(chunk.len(), 14)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for key in chunk {
+                query = query
+                    .bind(key.hash.as_str())
+                    .bind(key.name.as_str())
+                    .bind(key.label.as_str())
+                    .bind(key.workspace_id.as_deref())
+                    .bind(key.disabled)
+                    .bind(key.limit.map(Usd::micros))
+                    .bind(key.limit_reset.as_str())
+                    .bind(key.usage.total.micros())
+                    .bind(key.usage.daily.micros())
+                    .bind(key.usage.weekly.micros())
+                    .bind(key.usage.monthly.micros())
+                    .bind(secs(key.created_at))
+                    .bind(key.expires_at.map(secs))
+                    .bind(taken_at);
+            }
+            query.execute(&mut *tx).await.doing("storing synced keys")?;
+
+            let sql = format!(
+                "INSERT INTO usage_snapshots (key_hash, taken_at, usage_micros, usage_daily_micros, \
+                 usage_weekly_micros, usage_monthly_micros, limit_micros) VALUES {}",
+                placeholders(chunk.len(), 7)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for key in chunk {
+                query = query
+                    .bind(key.hash.as_str())
+                    .bind(taken_at)
+                    .bind(key.usage.total.micros())
+                    .bind(key.usage.daily.micros())
+                    .bind(key.usage.weekly.micros())
+                    .bind(key.usage.monthly.micros())
+                    .bind(key.limit.map(Usd::micros));
+            }
+            query
+                .execute(&mut *tx)
+                .await
+                .doing("storing usage snapshots")?;
+        }
+        // Every listed key now carries this sync's time; the others are gone at OpenRouter.
+        let vanished = sqlx::query(
+            "UPDATE keys SET deleted_at = $1 WHERE deleted_at IS NULL AND (synced_at IS NULL OR synced_at < $1)",
+        )
+        .bind(taken_at)
+        .execute(&mut *tx)
+        .await
+        .doing("marking vanished keys")?
+        .rows_affected();
+        tx.commit().await.doing("committing a sync")?;
+        Ok(SyncSummary {
+            keys: keys.len(),
+            vanished,
+        })
+    }
+
+    /// Thins snapshots older than `cutoff` to the last one per key per UTC day.
+    pub async fn prune_snapshots(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "DELETE FROM usage_snapshots WHERE taken_at < $1 AND id NOT IN ( \
+             SELECT MAX(id) FROM usage_snapshots WHERE taken_at < $1 \
+             GROUP BY key_hash, taken_at / 86400)",
+        )
+        .bind(secs(cutoff))
+        .execute(self.pool())
+        .await
+        .doing("pruning usage snapshots")?;
+        Ok(result.rows_affected())
+    }
+
+    /// Snapshots taken in `[from, to)`, by key then time.
+    pub async fn snapshots_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<SnapshotRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_hash, taken_at, usage_micros, usage_daily_micros, usage_weekly_micros, \
+             usage_monthly_micros, limit_micros FROM usage_snapshots \
+             WHERE taken_at >= $1 AND taken_at < $2 ORDER BY key_hash, taken_at",
+        )
+        .bind(secs(from))
+        .bind(secs(to))
+        .fetch_all(self.pool())
+        .await
+        .doing("reading usage snapshots")?;
+        rows.iter()
+            .map(|row| {
+                Ok(SnapshotRow {
+                    key_hash: get(row, "key_hash")?,
+                    taken_at: get_time(row, "taken_at")?,
+                    usage: Usage {
+                        total: Usd::from_micros(get(row, "usage_micros")?),
+                        daily: Usd::from_micros(get(row, "usage_daily_micros")?),
+                        weekly: Usd::from_micros(get(row, "usage_weekly_micros")?),
+                        monthly: Usd::from_micros(get(row, "usage_monthly_micros")?),
+                    },
+                    limit: get::<Option<i64>>(row, "limit_micros")?.map(Usd::from_micros),
+                })
+            })
+            .collect()
+    }
+
+    /// How many snapshots are stored.
+    pub async fn snapshot_count(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM usage_snapshots")
+            .fetch_one(self.pool())
+            .await
+            .doing("counting usage snapshots")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_every_value() {
+        assert_eq!(super::placeholders(2, 2), "($1, $2), ($3, $4)");
+    }
+}

@@ -1,0 +1,131 @@
+//! One fresh database per test: an SQLite file in a temporary folder, or, when
+//! `TEST_DATABASE_URL` is set, a new PostgreSQL database created on that server and dropped after.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use openrouter_team_bot::store::Store;
+
+/// A migrated, empty database that cleans up after itself.
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+/// A fresh SQLite database.
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("bot.db").display());
+    let store = Store::connect(&url, 4).await.expect("SQLite opens");
+    store.migrate().await.expect("SQLite migrates");
+    TestDb {
+        store,
+        url,
+        _dir: Some(dir),
+        postgres: None,
+    }
+}
+
+/// A fresh PostgreSQL database, or `None` (with a note) when `TEST_DATABASE_URL` is not set.
+pub async fn postgres() -> Option<TestDb> {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("skipping the PostgreSQL run: TEST_DATABASE_URL is not set");
+        return None;
+    };
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "bot_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        fastrand::u32(..)
+    );
+    admin_statement(&admin_url, &format!("CREATE DATABASE {name}"))
+        .await
+        .expect("TEST_DATABASE_URL connects and a test database can be created");
+    let url = replace_database(&admin_url, &name);
+    let store = Store::connect(&url, 4)
+        .await
+        .expect("the test database opens");
+    store.migrate().await.expect("PostgreSQL migrates");
+    Some(TestDb {
+        store,
+        url,
+        _dir: None,
+        postgres: Some((admin_url, name)),
+    })
+}
+
+/// Runs one statement on the server that `TEST_DATABASE_URL` names.
+async fn admin_statement(admin_url: &str, statement: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(admin_url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await
+}
+
+/// `postgres://user@host:port/db?x` with `db` replaced.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{host_part}/{name}{query}")
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Dropping needs async I/O; a thread with its own runtime keeps this usable from
+        // inside a test's runtime.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = admin_statement(&admin_url, &drop).await;
+            });
+        })
+        .join();
+    }
+}
+
+/// Runs the same test body on SQLite and on PostgreSQL: `on_each_database!(name, |db| async move { ... })`
+/// defines `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_each_database {
+    ($name:ident, |$db:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $db = $crate::support::db::sqlite().await;
+                $body.await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($db) = $crate::support::db::postgres().await else {
+                    return;
+                };
+                $body.await;
+            }
+        }
+    };
+}
