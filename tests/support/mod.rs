@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests. Each test binary uses a different part of them.
 #![allow(dead_code)]
 
+pub mod discord;
 pub mod openapi;

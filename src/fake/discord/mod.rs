@@ -323,6 +323,16 @@ impl FakeDiscord {
         self.interact(submit)
     }
 
+    /// The token of an interaction, for tests that answer it themselves through REST.
+    pub fn interaction_token(&self, id: InteractionId) -> Option<String> {
+        self.shared.read(|s| {
+            s.tokens
+                .iter()
+                .find(|(_, known)| **known == id)
+                .map(|(token, _)| token.clone())
+        })
+    }
+
     /// The responses to an interaction so far, in order.
     pub fn responses_to(&self, id: InteractionId) -> Vec<ResponseStep> {
         self.shared.read(|s| {

@@ -148,10 +148,12 @@ fn check(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    // Interaction callbacks and webhook calls authenticate with their token in the path.
-    let token_in_path = full_path.starts_with("/api/v10/interactions/")
-        || full_path.starts_with("/api/v10/webhooks/");
-    if !token_in_path && authorization != format!("Bot {token}") {
+    // Interaction callbacks and webhook calls authenticate with their token in the path, and
+    // `GET /gateway` is open to anyone.
+    let needs_no_token = full_path.starts_with("/api/v10/interactions/")
+        || full_path.starts_with("/api/v10/webhooks/")
+        || full_path == "/api/v10/gateway";
+    if !needs_no_token && authorization != format!("Bot {token}") {
         return Err(DiscordError::unauthorized());
     }
     Ok(())
