@@ -232,29 +232,24 @@ impl FormErrors {
 
     /// The nested `errors` object.
     pub fn into_json(self) -> Value {
-        let mut root = Map::new();
+        let mut root = Value::Object(Map::new());
         for (path, code, message) in self.entries {
             let mut node = &mut root;
             for segment in &path {
-                let child = node
-                    .entry(segment.clone())
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if !child.is_object() {
-                    *child = Value::Object(Map::new());
+                if !node.get(segment).is_some_and(Value::is_object) {
+                    node[segment.as_str()] = Value::Object(Map::new());
                 }
-                node = match child.as_object_mut() {
-                    Some(map) => map,
-                    None => unreachable!("made an object just above"),
-                };
+                node = &mut node[segment.as_str()];
             }
-            let list = node
-                .entry("_errors")
-                .or_insert_with(|| Value::Array(Vec::new()));
+            let list = &mut node["_errors"];
+            if !list.is_array() {
+                *list = Value::Array(Vec::new());
+            }
             if let Some(list) = list.as_array_mut() {
                 list.push(json!({"code": code, "message": message}));
             }
         }
-        Value::Object(root)
+        root
     }
 }
 

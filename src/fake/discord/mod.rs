@@ -6,6 +6,25 @@
 //! Discord's users: [`FakeDiscord::interact`] sends a slash command, a button click or a modal
 //! submit; [`FakeDiscord::reply_to`] waits for what the user saw. Everything Discord would
 //! refuse is answered with Discord's error and kept as a [`Violation`].
+//!
+//! ```no_run
+//! use openrouter_team_bot::fake::discord::{FakeDiscord, FakeGuild, FakeMember, SlashCommand};
+//!
+//! # async fn example() -> std::io::Result<()> {
+//! const ALICE: u64 = 4;
+//! let guild = FakeGuild::new(1, "team", 2, "bot-token")
+//!     .channel(3, "approvals")
+//!     .member(FakeMember::new(ALICE, "alice"));
+//! let fake = FakeDiscord::start(guild).await?;
+//! // ... start the bot with `fake.api_url()` as its API base URL and `fake.token()` ...
+//! fake.wait_until_ready().await;
+//! let mykey = fake.interact(SlashCommand::new(ALICE, "mykey"));
+//! let reply = fake.reply_to(mykey).await;
+//! assert!(reply.ephemeral());
+//! assert_eq!(fake.violations(), vec![]);
+//! # Ok(())
+//! # }
+//! ```
 
 mod errors;
 mod gateway;

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use super::errors::DiscordError;
 use super::objects;
 use super::record::{Attachment, RecordedRequest, RequestBody};
-use super::state::{Shared, State, id_of};
+use super::state::{Shared, State};
 use super::{messages, multipart, webhooks};
 
 /// Bodies larger than this are cut off by the server itself (Discord's own cap is lower).
@@ -291,13 +291,11 @@ fn list_members(state: &State, call: &Call) -> Handled {
             }
         },
     };
-    let after = id_of(
-        call.query
-            .get("after")
-            .map(|s| Value::String(s.clone()))
-            .as_ref(),
-    )
-    .unwrap_or(0);
+    let after: u64 = call
+        .query
+        .get("after")
+        .and_then(|after| after.parse().ok())
+        .unwrap_or(0);
     let bot = objects::bot_member(&state.guild.bot);
     let mut all: Vec<_> = state.members.values().chain([&bot]).collect();
     all.sort_by_key(|m| m.user_id);
