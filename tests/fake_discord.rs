@@ -860,3 +860,44 @@ async fn interaction_answers_follow_discords_rules() {
     let codes: Vec<u32> = fake.violations().iter().map(|v| v.code).collect();
     assert_eq!(codes, [10015, 10015, 50035, 40060]);
 }
+
+#[tokio::test]
+async fn a_deferred_update_shows_once_the_clicked_message_is_edited() {
+    let fake = start_fake(team_guild()).await;
+    let http = rest_client(&fake, TOKEN);
+    http.set_application_id(serenity::all::ApplicationId::new(BOT));
+    let card = json!({"content": "Request #1 by bob", "components": [{"type": 1, "components": [
+        {"type": 2, "style": 3, "label": "Approve", "custom_id": "req:approve:1"}]}]});
+    ChannelId::new(GENERAL)
+        .send_message(&http, CreateMessage::new().content("placeholder"))
+        .await
+        .expect("posted");
+    let posted = http
+        .send_message(ChannelId::new(GENERAL), Vec::new(), &card)
+        .await
+        .expect("the card is posted");
+    let card = fake.message(posted.id.get()).expect("stored");
+
+    let click = fake.interact(ComponentClick::button(ALICE, &card, "req:approve:1"));
+    let token = fake.interaction_token(click).expect("a token");
+    let id = serenity::all::InteractionId::new(click.0);
+    http.create_interaction_response(id, &token, &json!({"type": 6}), Vec::new())
+        .await
+        .expect("the deferred update is accepted");
+    let approved = json!({"content": "Approved by alice", "components": []});
+    http.edit_original_interaction_response(&token, &approved, Vec::new())
+        .await
+        .expect("the edit is accepted");
+
+    let reply = fake.reply_to(click).await;
+    assert_eq!(reply.callback_type, 6);
+    assert_eq!(reply.content(), "Approved by alice");
+    assert_eq!(reply.message.map(|m| m.id), Some(card.id));
+    let in_channel: Vec<String> = fake
+        .messages_in(GENERAL)
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(in_channel, ["placeholder", "Approved by alice"]);
+    assert_eq!(fake.violations(), Vec::new());
+}

@@ -211,7 +211,7 @@ fn identify(
         "resume_gateway_url": url,
         "application": {
             "id": state.guild.bot.application_id.to_string(),
-            "flags": objects::gateway_intent_flags(),
+            "flags": objects::application_flags(state.settings.members_intent_enabled),
         },
         "private_channels": [],
         "relationships": [],

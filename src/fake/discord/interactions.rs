@@ -188,7 +188,7 @@ impl ModalSubmit {
 
 /// Any interaction a test can cause.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Interaction {
+pub enum FakeInteraction {
     /// A slash command.
     Command(SlashCommand),
     /// A component click.
@@ -197,21 +197,21 @@ pub enum Interaction {
     Modal(ModalSubmit),
 }
 
-impl From<SlashCommand> for Interaction {
+impl From<SlashCommand> for FakeInteraction {
     fn from(c: SlashCommand) -> Self {
-        Interaction::Command(c)
+        FakeInteraction::Command(c)
     }
 }
 
-impl From<ComponentClick> for Interaction {
+impl From<ComponentClick> for FakeInteraction {
     fn from(c: ComponentClick) -> Self {
-        Interaction::Component(c)
+        FakeInteraction::Component(c)
     }
 }
 
-impl From<ModalSubmit> for Interaction {
+impl From<ModalSubmit> for FakeInteraction {
     fn from(m: ModalSubmit) -> Self {
-        Interaction::Modal(m)
+        FakeInteraction::Modal(m)
     }
 }
 
@@ -224,12 +224,12 @@ pub(crate) struct Rendered {
     pub source_message: Option<u64>,
 }
 
-impl Interaction {
+impl FakeInteraction {
     fn user_id(&self) -> u64 {
         match self {
-            Interaction::Command(c) => c.user_id,
-            Interaction::Component(c) => c.user_id,
-            Interaction::Modal(m) => m.user_id,
+            FakeInteraction::Command(c) => c.user_id,
+            FakeInteraction::Component(c) => c.user_id,
+            FakeInteraction::Modal(m) => m.user_id,
         }
     }
 
@@ -242,7 +242,7 @@ impl Interaction {
             .ok_or_else(|| format!("user {user_id} is not a member of the fake guild"))?;
         let first_channel = state.guild.channels.first().map(|c| c.id);
         let (kind, data, channel_id, message) = match self {
-            Interaction::Command(command) => {
+            FakeInteraction::Command(command) => {
                 let channel = command
                     .channel_id
                     .or(first_channel)
@@ -250,7 +250,7 @@ impl Interaction {
                 let data = command_data(state, command)?;
                 (APPLICATION_COMMAND, data, channel, None)
             }
-            Interaction::Component(click) => {
+            FakeInteraction::Component(click) => {
                 let mut data = json!({"custom_id": click.custom_id, "component_type": 2});
                 if let Some(values) = &click.values {
                     data["component_type"] = json!(3);
@@ -262,7 +262,7 @@ impl Interaction {
                     .unwrap_or(&click.message);
                 (MESSAGE_COMPONENT, data, message.channel_id, Some(message))
             }
-            Interaction::Modal(submit) => {
+            FakeInteraction::Modal(submit) => {
                 let rows: Vec<Value> = submit
                     .values
                     .iter()
@@ -498,7 +498,7 @@ mod tests {
             .integer("days", 7)
             .number("usd", 2.5)
             .role("role", 400);
-        let rendered = Interaction::from(command)
+        let rendered = FakeInteraction::from(command)
             .render(&state, 1, "tok")
             .expect("renders");
         let SerenityInteraction::Command(parsed) = parse(&rendered) else {
@@ -519,7 +519,7 @@ mod tests {
             {"type": 2, "style": 1, "label": "Approve", "custom_id": "req:approve:1"}]}]});
         let message = state.create_message(300, &body, Vec::new(), None);
         let click = ComponentClick::button(500, &message, "req:approve:1");
-        let rendered = Interaction::from(click)
+        let rendered = FakeInteraction::from(click)
             .render(&state, 2, "tok")
             .expect("renders");
         assert_eq!(rendered.source_message, Some(message.id));
@@ -530,7 +530,7 @@ mod tests {
         assert_eq!(parsed.message.id.get(), message.id);
 
         let submit = ModalSubmit::new(501, "request").value("reason", "for a demo");
-        let rendered = Interaction::from(submit)
+        let rendered = FakeInteraction::from(submit)
             .render(&state, 3, "tok")
             .expect("renders");
         let SerenityInteraction::Modal(parsed) = parse(&rendered) else {
@@ -548,7 +548,7 @@ mod tests {
             {"type": 2, "style": 1, "label": "Reveal", "custom_id": "reveal:1"}]}]});
         let message = state.create_message(900, &body, Vec::new(), Some(InteractionId(1)));
         let click = ComponentClick::button(501, &message, "reveal:1");
-        let rendered = Interaction::from(click)
+        let rendered = FakeInteraction::from(click)
             .render(&state, 4, "tok")
             .expect("renders");
         let SerenityInteraction::Component(parsed) = parse(&rendered) else {
@@ -562,7 +562,8 @@ mod tests {
     #[test]
     fn strangers_cannot_interact() {
         let state = state();
-        let result = Interaction::from(SlashCommand::new(999, "mykey")).render(&state, 5, "tok");
+        let result =
+            FakeInteraction::from(SlashCommand::new(999, "mykey")).render(&state, 5, "tok");
         assert!(result.is_err());
     }
 }

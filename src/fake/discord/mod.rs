@@ -53,7 +53,7 @@ pub use guild::{
     ADMINISTRATOR, ALL_PERMISSIONS, DEFAULT_EVERYONE_PERMISSIONS, FakeBot, FakeChannel, FakeGuild,
     FakeMember, FakeRole, MANAGE_GUILD,
 };
-pub use interactions::{ComponentClick, Interaction, ModalSubmit, OptionValue, SlashCommand};
+pub use interactions::{ComponentClick, FakeInteraction, ModalSubmit, OptionValue, SlashCommand};
 pub use limits::FILE_MAX_BYTES;
 pub use record::{
     Attachment, Button, EPHEMERAL, InteractionId, Message, Modal, RecordedRequest, Reply,
@@ -273,7 +273,7 @@ impl FakeDiscord {
     /// If Discord could not have sent it: the user is not a member, an option names an unknown
     /// user or role, or the guild has no channel to run a command in. That is a mistake in the
     /// test, not something the bot did.
-    pub fn interact(&self, interaction: impl Into<Interaction>) -> InteractionId {
+    pub fn interact(&self, interaction: impl Into<FakeInteraction>) -> InteractionId {
         let interaction = interaction.into();
         let result = self.shared.update(|s| {
             let id = s.new_id();

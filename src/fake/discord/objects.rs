@@ -58,7 +58,7 @@ pub fn current_user(bot: &FakeBot) -> Value {
 }
 
 /// `GET /oauth2/applications/@me`: the application, owned by the guild's owner.
-pub fn application(guild: &FakeGuild, owner: &Value) -> Value {
+pub fn application(guild: &FakeGuild, owner: &Value, members_intent_enabled: bool) -> Value {
     json!({
         "id": guild.bot.application_id.to_string(),
         "name": guild.bot.username,
@@ -69,14 +69,15 @@ pub fn application(guild: &FakeGuild, owner: &Value) -> Value {
         "owner": owner,
         "verify_key": "0000000000000000000000000000000000000000000000000000000000000000",
         "team": null,
-        "flags": gateway_intent_flags(),
+        "flags": application_flags(members_intent_enabled),
         "bot": bot_user(&guild.bot),
     })
 }
 
-/// The application flags that say the privileged members intent is enabled (GATEWAY_GUILD_MEMBERS).
-pub fn gateway_intent_flags() -> u64 {
-    1 << 14
+/// The application flags: GATEWAY_GUILD_MEMBERS (1 << 14) when the Server Members intent is
+/// enabled in the Developer Portal, none otherwise.
+pub fn application_flags(members_intent_enabled: bool) -> u64 {
+    if members_intent_enabled { 1 << 14 } else { 0 }
 }
 
 /// A guild member object; `with_user` is false inside `resolved.members`, where Discord leaves
@@ -373,7 +374,8 @@ mod tests {
         let g = guild();
         let _: discord::CurrentUser = parse("current user", current_user(&g.bot));
         let owner = user(&g.members[0]);
-        let app: discord::CurrentApplicationInfo = parse("application", application(&g, &owner));
+        let app: discord::CurrentApplicationInfo =
+            parse("application", application(&g, &owner, true));
         assert_eq!(app.owner.map(|o| o.id.get()), Some(500));
         let sent = json!({"name": "mykey", "description": "Your key", "type": 1, "options": []});
         let _: discord::Command = parse("command", command(&sent, 7, 200, Some(100)));

@@ -218,7 +218,12 @@ fn route(state: &mut State, method: &str, call: &Call) -> Handled {
             let owner = state
                 .user_json(state.guild.owner_id())
                 .unwrap_or(Value::Null);
-            Ok(Answer::Json(objects::application(&state.guild, &owner)))
+            let enabled = state.settings.members_intent_enabled;
+            Ok(Answer::Json(objects::application(
+                &state.guild,
+                &owner,
+                enabled,
+            )))
         }
         (_, ["applications", app, ..]) if *app != app_id => Err(DiscordError::missing_access()),
         (_, ["applications", _, "guilds", guild, "commands"]) if *guild != guild_id => {
