@@ -5,6 +5,7 @@
 //! member's budget and model rules, alerts on budget breaches and posts a weekly digest.
 
 pub mod config;
+pub mod fake;
 pub mod money;
 pub mod openrouter;
 pub mod reset;

@@ -1,0 +1,3 @@
+//! Fakes of the outside services, for tests and the demo.
+
+pub mod discord;

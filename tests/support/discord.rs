@@ -1,0 +1,53 @@
+//! Connects the fake Discord to the official REST spec: a request validator that checks every
+//! JSON body the bot sends against `discord-openapi.json`, when the spec is present.
+
+use std::sync::{Arc, OnceLock};
+
+use openrouter_team_bot::fake::discord::RequestValidator;
+use serde_json::Value;
+
+use super::openapi::Spec;
+
+/// A validator for `FakeDiscord::set_request_validator`, or `None` (after saying that the spec
+/// checks are skipped) when `../shared/specs/discord-openapi.json` is absent. The spec is loaded
+/// once per test binary.
+pub fn spec_validator() -> Option<RequestValidator> {
+    static SPEC: OnceLock<Option<Arc<Spec>>> = OnceLock::new();
+    let spec = SPEC
+        .get_or_init(|| Spec::load("discord-openapi.json").map(Arc::new))
+        .clone()?;
+    Some(Arc::new(move |method: &str, path: &str, body: &Value| {
+        spec.check_request(method, path, &with_upload_ids_as_strings(body))
+    }))
+}
+
+/// The spec types every snowflake as a string, but Discord also takes the small integers that
+/// name the files of an upload (`"attachments": [{"id": 0, ...}]`), which is what serenity
+/// sends. They are turned into strings before the check so that only real mistakes fail.
+fn with_upload_ids_as_strings(body: &Value) -> Value {
+    match body {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| {
+                    let value = match (key.as_str(), value) {
+                        ("attachments", Value::Array(list)) => {
+                            Value::Array(list.iter().map(stringify_id).collect())
+                        }
+                        _ => with_upload_ids_as_strings(value),
+                    };
+                    (key.clone(), value)
+                })
+                .collect(),
+        ),
+        Value::Array(list) => Value::Array(list.iter().map(with_upload_ids_as_strings).collect()),
+        other => other.clone(),
+    }
+}
+
+fn stringify_id(attachment: &Value) -> Value {
+    let mut attachment = attachment.clone();
+    if let Some(id) = attachment.get("id").and_then(Value::as_u64) {
+        attachment["id"] = Value::String(id.to_string());
+    }
+    attachment
+}
