@@ -4,6 +4,7 @@
 //! requests with a button; the bot creates keys through OpenRouter's management API with each
 //! member's budget and model rules, alerts on budget breaches and posts a weekly digest.
 
+pub mod fake;
 pub mod money;
 pub mod openrouter;
 pub mod reset;
