@@ -11,9 +11,10 @@
 //!   certainly did nothing: a failed connection (nothing was sent) or a 429. A timeout, a
 //!   connection dropped after sending, a 5xx or an unreadable success answer leave the outcome
 //!   unknown: the call stops with [`ApiError::OutcomeUnknown`] and the caller reconciles by name.
-//! - Waits grow exponentially from `initial_backoff` to `max_backoff` with full jitter. A 429's
-//!   `Retry-After` is waited exactly; when it asks for more than `max_retry_after` the call stops
-//!   at once with [`ApiError::RateLimited`], which carries the wait so the caller can come back.
+//! - Waits grow exponentially from `initial_backoff` to `max_backoff` with full jitter. A
+//!   `Retry-After` (on a 429, or on a retried 5xx) is waited exactly; when it asks for more than
+//!   `max_retry_after` the call stops at once with the error it came with, which for a 429
+//!   ([`ApiError::RateLimited`]) carries the wait so the caller can come back.
 
 use std::fmt;
 use std::time::Duration;
@@ -75,7 +76,8 @@ impl ClientSettings {
     }
 }
 
-/// The management API over HTTP.
+/// The management API over HTTP. Cloning is cheap and shares the connection pool.
+#[derive(Clone)]
 pub struct HttpManagementApi {
     http: reqwest::Client,
     base_url: Url,
@@ -426,14 +428,20 @@ impl HttpManagementApi {
         }
     }
 
-    /// Reads a 2xx body. An unreadable answer to a create leaves its outcome unknown.
+    /// Reads a 2xx body (an empty one reads as `null`). An unreadable answer to a create leaves
+    /// its outcome unknown.
     fn decode<T: DeserializeOwned>(
         &self,
         call: &Call,
         status: StatusCode,
         body: &[u8],
     ) -> Result<T, ApiError> {
-        serde_json::from_slice(body).map_err(|e| {
+        let json: &[u8] = if body.trim_ascii().is_empty() {
+            b"null"
+        } else {
+            body
+        };
+        serde_json::from_slice(json).map_err(|e| {
             let message = format!(
                 "{} {} answered {} with a body the bot could not read ({}): {}",
                 call.method,
@@ -567,11 +575,12 @@ impl ManagementApi for HttpManagementApi {
         Ok(body.data.into())
     }
 
-    /// A retry that finds the key gone after an attempt whose outcome was unknown counts as
-    /// done: the earlier attempt deleted it.
+    /// Any 2xx answer means the key is gone (the body, `{"deleted": true}`, is not needed). A
+    /// retry that finds the key gone after an attempt whose outcome was unknown counts as done:
+    /// the earlier attempt deleted it.
     async fn delete_key(&self, hash: &KeyHash) -> Result<(), ApiError> {
         match self
-            .send::<wire::Deleted>(Call::new(Method::DELETE, &["keys", hash.as_str()]))
+            .send::<serde::de::IgnoredAny>(Call::new(Method::DELETE, &["keys", hash.as_str()]))
             .await
         {
             Ok(_) => Ok(()),

@@ -172,10 +172,10 @@ impl From<&KeyUpdate> for UpdateKeyRequest {
     }
 }
 
-/// `{"deleted": true}`, the answer to `DELETE /keys/{hash}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `{"deleted": true}`, the answer to `DELETE /keys/{hash}` (written by the fake; the client
+/// trusts the status alone).
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct Deleted {
-    #[serde(default)]
     pub deleted: bool,
 }
 
