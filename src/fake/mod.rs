@@ -1,3 +1,5 @@
-//! Fakes of the outside services, for tests and the demo.
+//! Fakes of the outside services, for the tests and the `demo` command: local servers that speak
+//! the real APIs' JSON, keep state, record what reached them and fail on request.
 
 pub mod discord;
+pub mod openrouter;

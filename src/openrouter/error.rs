@@ -35,12 +35,17 @@ pub enum ApiError {
     /// The network failed or timed out after every retry, on a call that is safe to repeat.
     #[error("could not reach OpenRouter: {message}")]
     Unreachable { message: String },
-    /// A `POST /keys` whose result is unknown: the key may or may not exist now.
-    #[error("OpenRouter did not confirm whether the key was created: {message}")]
+    /// A create (`POST /keys`, `POST /guardrails`) whose result is unknown: the request may have
+    /// reached OpenRouter, so the object may or may not exist now. Never retried blindly; the
+    /// caller looks for the object by name before creating it again.
+    #[error("OpenRouter did not confirm whether the object was created: {message}")]
     OutcomeUnknown { message: String },
     /// A response that does not match the API's documented shape.
     #[error("OpenRouter sent a response the bot could not read: {message}")]
     Malformed { message: String },
+    /// The client could not be set up from its settings (for example a base URL that is not a URL).
+    #[error("the OpenRouter client settings are invalid: {message}")]
+    InvalidSettings { message: String },
 }
 
 impl ApiError {

@@ -3,10 +3,13 @@
 //! The rest of the bot talks to OpenRouter through [`ManagementApi`], so the domain can be tested
 //! against a fake; [`HttpManagementApi`] is the real client.
 
+mod client;
 mod error;
 mod model;
 mod paging;
+pub(crate) mod wire;
 
+pub use client::{ClientSettings, DEFAULT_BASE_URL, HttpManagementApi};
 pub use error::ApiError;
 pub use model::*;
 pub use paging::{KEYS_PAGE_SIZE, KeyListing, list_all_keys};

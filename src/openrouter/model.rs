@@ -148,6 +148,8 @@ pub struct Guardrail {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuardrailSpec {
     pub name: String,
+    /// The models the guardrail allows. Empty means every model: OpenRouter has no "no model"
+    /// allowlist, so an empty list is left out on create and cleared (`null`) on update.
     pub allowed_models: Vec<String>,
 }
 

@@ -4,3 +4,4 @@
 pub mod db;
 pub mod discord;
 pub mod openapi;
+pub mod openrouter;

@@ -1,0 +1,99 @@
+//! A fake OpenRouter with a client pointed at it, tuned so retries cost milliseconds, and checks
+//! that no key leaks into what the client shows.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use openrouter_team_bot::fake::openrouter::FakeOpenRouter;
+use openrouter_team_bot::openrouter::{ClientSettings, HttpManagementApi, NewKey};
+use openrouter_team_bot::reset::LimitReset;
+use secrecy::SecretString;
+
+/// Attempts per call in these tests.
+pub const MAX_ATTEMPTS: u32 = 4;
+
+/// The request timeout in these tests: short, so a test of a timeout stays fast.
+pub const TIMEOUT: Duration = Duration::from_millis(400);
+
+/// A running fake and a client that manages it with its management key.
+pub struct Harness {
+    pub fake: FakeOpenRouter,
+    pub api: HttpManagementApi,
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        let fake = FakeOpenRouter::start().await.expect("the fake starts");
+        let api = client(&fake.base_url(), &fake.management_key(), |_| {});
+        Harness { fake, api }
+    }
+
+    /// A client for this fake with another bearer key.
+    pub fn client_with_key(&self, key: &str) -> HttpManagementApi {
+        client(&self.fake.base_url(), key, |_| {})
+    }
+
+    /// A client for this fake with the management key and adjusted settings.
+    pub fn client_with(&self, adjust: impl FnOnce(&mut ClientSettings)) -> HttpManagementApi {
+        client(&self.fake.base_url(), &self.fake.management_key(), adjust)
+    }
+}
+
+/// Settings that keep retries fast: backoff of a few milliseconds, a short timeout.
+pub fn fast_settings(base_url: &str, key: &str) -> ClientSettings {
+    let mut settings = ClientSettings::new(base_url, SecretString::from(key.to_string()));
+    settings.timeout = TIMEOUT;
+    settings.max_attempts = MAX_ATTEMPTS;
+    settings.initial_backoff = Duration::from_millis(1);
+    settings.max_backoff = Duration::from_millis(5);
+    settings.max_retry_after = Duration::from_secs(5);
+    settings
+}
+
+pub fn client(
+    base_url: &str,
+    key: &str,
+    adjust: impl FnOnce(&mut ClientSettings),
+) -> HttpManagementApi {
+    let mut settings = fast_settings(base_url, key);
+    adjust(&mut settings);
+    HttpManagementApi::new(settings).expect("the client builds")
+}
+
+/// A key request without limit or expiry.
+pub fn new_key(name: &str) -> NewKey {
+    NewKey {
+        name: name.to_string(),
+        limit: None,
+        limit_reset: LimitReset::Never,
+        expires_at: None,
+        include_byok_in_limit: None,
+        workspace_id: None,
+    }
+}
+
+/// Asserts that neither the `Debug` nor the `Display` text of `value` holds any of `secrets`,
+/// nor anything shaped like a whole OpenRouter key.
+pub fn assert_hides_secrets<T: Debug + ?Sized>(value: &T, display: &str, secrets: &[&str]) {
+    let debug = format!("{value:?}");
+    for text in [&debug, display] {
+        for secret in secrets {
+            assert!(!text.contains(secret), "a secret leaked into {text:?}");
+        }
+        assert!(
+            !holds_whole_key(text),
+            "something shaped like a key leaked into {text:?}"
+        );
+    }
+}
+
+/// Whether `text` has `sk-or-v1-` followed by 16 or more hex digits.
+fn holds_whole_key(text: &str) -> bool {
+    text.match_indices("sk-or-v1-").any(|(at, prefix)| {
+        text[at + prefix.len()..]
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .count()
+            >= 16
+    })
+}
