@@ -4,8 +4,13 @@
 //! requests with a button; the bot creates keys through OpenRouter's management API with each
 //! member's budget and model rules, alerts on budget breaches and posts a weekly digest.
 
+pub mod app;
+pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod discord;
 pub mod fake;
+pub mod logging;
 pub mod money;
 pub mod openrouter;
 pub mod reset;

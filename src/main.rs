@@ -1,1 +1,59 @@
-fn main() {}
+//! The `openrouter-team-bot` binary: parses the command line and runs one command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use openrouter_team_bot::app::{self, AppError};
+use openrouter_team_bot::cli::{self, Cli, Command, KeysCommand};
+use openrouter_team_bot::config::Config;
+use openrouter_team_bot::logging::{self, Scrubber};
+use secrecy::ExposeSecret;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let scrubber = Scrubber::default();
+    logging::init(cli.log_format, scrubber.clone());
+    match run(cli, &scrubber).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", scrubber.scrub(&e.to_string()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
+    let command = cli.command.unwrap_or(Command::Run);
+    if let Command::Check = command {
+        return cli::check(&cli.config, env).await;
+    }
+    let config = Config::load(&cli.config, env)?;
+    if let Some(token) = &config.discord_unchecked().token {
+        scrubber.add(token.expose_secret());
+    }
+    if let Ok(key) = config.management_key() {
+        scrubber.add(key.expose_secret());
+    }
+    match command {
+        Command::Run => app::run(&config).await,
+        Command::Check => cli::check(&cli.config, env).await,
+        Command::Migrate => {
+            let store = app::open_store(&config).await?;
+            store.close().await;
+            println!(
+                "The database is up to date ({}).",
+                openrouter_team_bot::secret::redact_url(&config.database.url)
+            );
+            Ok(())
+        }
+        Command::Sync => cli::sync_now(&config).await,
+        Command::Keys {
+            command: KeysCommand::List { format, stored },
+        } => cli::list_keys(&config, format, stored).await,
+    }
+}

@@ -59,3 +59,45 @@ mod tests {
         );
     }
 }
+
+/// A database URL fit for messages: any password is replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let credentials = &authority[..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => format!(
+                    "{}{user}:***{}",
+                    &url[..scheme_end],
+                    &url[scheme_end + at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_in_database_urls_are_masked() {
+        assert_eq!(
+            redact_url("postgres://bot:hunter2@db:5432/team"),
+            "postgres://bot:***@db:5432/team"
+        );
+        assert_eq!(
+            redact_url("postgres://bot@db/team"),
+            "postgres://bot@db/team"
+        );
+        assert_eq!(redact_url("sqlite://team.db"), "sqlite://team.db");
+    }
+}

@@ -182,8 +182,8 @@ on_each_database!(two_admins_approving_at_once_approve_once, |db| async move {
         .await
         .unwrap();
     let (a, b) = tokio::join!(
-        store.approve_request(request.id, DiscordId(1), None, now()),
-        store.approve_request(request.id, DiscordId(2), None, now()),
+        store.approve_request(request.id, Some(DiscordId(1)), None, now()),
+        store.approve_request(request.id, Some(DiscordId(2)), None, now()),
     );
     assert_eq!([a.unwrap(), b.unwrap()].iter().filter(|w| **w).count(), 1);
     assert!(
@@ -234,7 +234,7 @@ on_each_database!(overdue_requests_expire_once, |db| async move {
         .await
         .unwrap();
     store
-        .approve_request(fresh.id, DiscordId(1), None, now())
+        .approve_request(fresh.id, Some(DiscordId(1)), None, now())
         .await
         .unwrap();
     let later = now() + Duration::days(8);

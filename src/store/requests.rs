@@ -135,11 +135,12 @@ impl Store {
         rows.iter().map(request).collect()
     }
 
-    /// `pending -> approved` by `admin`. False when the request had already moved on.
+    /// `pending -> approved` by `admin` (`None`: approved automatically). False when the
+    /// request had already moved on.
     pub async fn approve_request(
         &self,
         id: i64,
-        admin: DiscordId,
+        admin: Option<DiscordId>,
         member_id: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
@@ -148,7 +149,7 @@ impl Store {
              updated_at = $3, member_id = COALESCE($4, member_id) WHERE id = $1 AND status = 'pending'",
         )
         .bind(id)
-        .bind(admin.to_db())
+        .bind(admin.map(DiscordId::to_db))
         .bind(secs(now))
         .bind(member_id)
         .execute(self.pool())

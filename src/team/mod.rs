@@ -1,13 +1,155 @@
-//! The team's rules and flows, free of Discord, SQL and HTTP types.
+//! The team's rules and flows, free of Discord, SQL and HTTP types: the Discord layer and the
+//! jobs call into [`Team`], which talks to the outside through the store and [`ManagementApi`].
 
 pub mod audit;
+pub mod budget;
+pub mod error;
 pub mod key;
+pub mod key_actions;
 pub mod member;
+pub mod permissions;
+pub mod provisioning;
 pub mod request;
+pub mod requests;
+pub mod roster;
 pub mod tier;
+pub mod usage;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 pub use audit::AuditEntry;
+pub use error::TeamError;
 pub use key::TeamKey;
 pub use member::{DiscordId, Member, MemberName, MemberStatus};
+pub use permissions::{Caller, is_admin};
 pub use request::{KeyRequest, NewKeyRequest, RequestKind, RequestStatus};
 pub use tier::{Tier, TierName, Tiers};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::openrouter::ManagementApi;
+use crate::store::Store;
+
+/// The settings the team's rules depend on.
+#[derive(Debug, Clone)]
+pub struct TeamRules {
+    pub tiers: Tiers,
+    pub key_name_prefix: String,
+    pub workspace_id: Option<String>,
+    pub request_expiry_days: i64,
+    pub key_expiry_days: Option<i64>,
+    pub admin_role_ids: Vec<u64>,
+}
+
+impl TeamRules {
+    pub fn from_config(config: &Config) -> TeamRules {
+        TeamRules {
+            tiers: config.tiers.clone(),
+            key_name_prefix: config.openrouter.key_name_prefix.clone(),
+            workspace_id: config.openrouter.workspace_id.clone(),
+            request_expiry_days: config.lifecycle.request_expiry_days,
+            key_expiry_days: config.lifecycle.key_expiry_days,
+            admin_role_ids: config.discord_unchecked().admin_role_ids.clone(),
+        }
+    }
+
+    /// The name a request's key carries at OpenRouter: `{prefix}:{member}:r{request}`.
+    pub fn key_name(&self, member: &str, request_id: i64) -> String {
+        format!("{}:{member}:r{request_id}", self.key_name_prefix)
+    }
+}
+
+/// Where audit lines are announced (the alerts channel in Discord; nowhere for the CLI).
+#[async_trait]
+pub trait Announcer: Send + Sync {
+    async fn announce(&self, line: String);
+}
+
+/// An announcer that says nothing.
+pub struct Silent;
+
+#[async_trait]
+impl Announcer for Silent {
+    async fn announce(&self, _line: String) {}
+}
+
+/// Who did something, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Option<DiscordId>,
+    pub name: String,
+}
+
+impl Actor {
+    /// The bot acting on its own (jobs, events, auto-approval).
+    pub fn bot() -> Actor {
+        Actor {
+            id: None,
+            name: "the bot".into(),
+        }
+    }
+}
+
+impl From<&Caller> for Actor {
+    fn from(caller: &Caller) -> Actor {
+        Actor {
+            id: Some(caller.id),
+            name: caller.name.clone(),
+        }
+    }
+}
+
+/// The team: its rules and the services its flows use.
+#[derive(Clone)]
+pub struct Team {
+    pub store: Store,
+    pub api: Arc<dyn ManagementApi>,
+    pub rules: Arc<TeamRules>,
+    pub clock: Arc<dyn Clock>,
+    pub announcer: Arc<dyn Announcer>,
+}
+
+impl Team {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Writes an audit row and announces it as one line. A failed announcement is logged, never
+    /// fatal: the row is the record.
+    pub async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        details: impl Into<String>,
+    ) -> Result<(), TeamError> {
+        let entry = AuditEntry {
+            at: self.now(),
+            actor_id: actor.id,
+            actor_name: actor.name.clone(),
+            action: action.to_string(),
+            target: target.to_string(),
+            details: details.into(),
+        };
+        self.store.append_audit(&entry).await?;
+        self.announcer.announce(audit::describe(&entry)).await;
+        Ok(())
+    }
+
+    /// Whether the caller is an admin under this team's rules.
+    pub fn is_admin(&self, caller: &Caller) -> bool {
+        is_admin(caller, &self.rules.admin_role_ids)
+    }
+
+    /// Fails with a clear message unless the caller is an admin.
+    pub fn require_admin(&self, caller: &Caller) -> Result<(), TeamError> {
+        if self.is_admin(caller) {
+            Ok(())
+        } else {
+            Err(TeamError::user("Only team admins can do that."))
+        }
+    }
+}

@@ -91,3 +91,16 @@ impl Tiers {
         self.ordered.iter().map(|t| t.name.as_str()).collect()
     }
 }
+
+impl Tiers {
+    /// The tier a member is in: the highest tier whose roles they hold, else the tier an admin
+    /// set for them, else the default.
+    pub fn effective(&self, admin_set: Option<&str>, role_ids: &[u64]) -> &Tier {
+        self.ordered
+            .iter()
+            .rev()
+            .find(|t| t.role_ids.iter().any(|r| role_ids.contains(r)))
+            .or_else(|| admin_set.and_then(|name| self.get(name)))
+            .unwrap_or_else(|| self.default_tier())
+    }
+}

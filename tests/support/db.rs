@@ -129,3 +129,43 @@ macro_rules! on_each_database {
         }
     };
 }
+
+/// Whether `needle` appears anywhere in the database: in the SQLite files on disk (main file and
+/// write-ahead log), or in any text column of any table on PostgreSQL.
+pub async fn contains_text(db: &TestDb, needle: &str) -> bool {
+    if let Some(dir) = &db._dir {
+        return std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                std::fs::read(entry.path())
+                    .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                    .unwrap_or(false)
+            });
+    }
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(&db.url)
+        .await
+        .expect("the test database opens");
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns \
+         WHERE table_schema = 'public' AND data_type = 'text'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("the catalog can be read");
+    assert!(!columns.is_empty(), "the schema has text columns");
+    for (table, column) in columns {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} LIKE $1");
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(format!("%{needle}%"))
+            .fetch_one(&mut conn)
+            .await
+            .expect("a text column can be searched");
+        if count > 0 {
+            return true;
+        }
+    }
+    false
+}

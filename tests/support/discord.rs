@@ -21,9 +21,11 @@ pub fn spec_validator() -> Option<RequestValidator> {
     }))
 }
 
-/// The spec types every snowflake as a string, but Discord also takes the small integers that
-/// name the files of an upload (`"attachments": [{"id": 0, ...}]`), which is what serenity
-/// sends. They are turned into strings before the check so that only real mistakes fail.
+/// Where the spec and Discord's documentation disagree, the documentation wins: the spec types
+/// every snowflake as a string, but Discord also takes the small integers that name the files of
+/// an upload (`"attachments": [{"id": 0, ...}]`), which is what serenity sends; and it types
+/// `default_member_permissions` as an integer where the documentation says a string. Both are
+/// brought to the spec's form before the check so that only real mistakes fail.
 fn with_upload_ids_as_strings(body: &Value) -> Value {
     match body {
         Value::Object(map) => Value::Object(
@@ -33,6 +35,12 @@ fn with_upload_ids_as_strings(body: &Value) -> Value {
                         ("attachments", Value::Array(list)) => {
                             Value::Array(list.iter().map(stringify_id).collect())
                         }
+                        // Discord documents this permission bit set as a string (and serenity
+                        // sends one); the spec types it as an integer.
+                        ("default_member_permissions", Value::String(bits)) => bits
+                            .parse::<u64>()
+                            .map(Value::from)
+                            .unwrap_or_else(|_| value.clone()),
                         _ => with_upload_ids_as_strings(value),
                     };
                     (key.clone(), value)

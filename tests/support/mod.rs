@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests. Each test binary uses a different part of them.
 #![allow(dead_code)]
 
+pub mod bot;
 pub mod db;
 pub mod discord;
+pub mod logs;
 pub mod openapi;
 pub mod openrouter;

@@ -1,0 +1,275 @@
+//! `keys list`: the team's key table, live from OpenRouter or as stored at the last sync.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::app::{self, AppError};
+use crate::config::Config;
+use crate::money::Usd;
+use crate::openrouter::{ApiKey, Usage, list_all_keys};
+use crate::reset::LimitReset;
+use crate::team::TeamKey;
+
+/// How `keys list` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// One key as the table shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRow {
+    pub member: Option<String>,
+    pub name: String,
+    pub label: String,
+    pub usage: Usage,
+    pub limit: Option<Usd>,
+    pub reset: LimitReset,
+    pub disabled: bool,
+}
+
+impl KeyRow {
+    fn from_api(key: &ApiKey, member: Option<String>) -> KeyRow {
+        KeyRow {
+            member,
+            name: key.name.clone(),
+            label: key.label.clone(),
+            usage: key.usage,
+            limit: key.limit,
+            reset: key.limit_reset,
+            disabled: key.disabled,
+        }
+    }
+
+    fn from_stored(key: &TeamKey, member: Option<String>) -> KeyRow {
+        KeyRow {
+            member,
+            name: key.name.clone(),
+            label: key.label.clone(),
+            usage: key.usage,
+            limit: key.limit,
+            reset: key.reset,
+            disabled: key.disabled,
+        }
+    }
+
+    fn state(&self) -> &'static str {
+        if self.disabled { "disabled" } else { "active" }
+    }
+
+    fn limit_text(&self) -> String {
+        match self.limit {
+            Some(limit) => format!("{limit} {}", self.reset.per_period()),
+            None => "no limit".into(),
+        }
+    }
+}
+
+/// Prints the key table. Live from OpenRouter unless `stored` is set or no management key is
+/// configured (then the last sync's copy, saying so).
+pub async fn list_keys(config: &Config, format: KeyFormat, stored: bool) -> Result<(), AppError> {
+    let store = app::open_store(config).await?;
+    let members: HashMap<i64, String> = store
+        .members()
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.name.to_string()))
+        .collect();
+    let known = store.live_keys().await?;
+    let owner_of: HashMap<&str, String> = known
+        .iter()
+        .filter_map(|k| Some((k.hash.as_str(), members.get(&k.member_id?)?.clone())))
+        .collect();
+    let live = !stored && config.management_key().is_ok();
+    let rows: Vec<KeyRow> = if live {
+        let api = app::management_api(config)?;
+        let keys = list_all_keys(api.as_ref(), &app::key_listing(config)).await?;
+        keys.iter()
+            .map(|k| KeyRow::from_api(k, owner_of.get(k.hash.as_str()).cloned()))
+            .collect()
+    } else {
+        if !stored {
+            eprintln!(
+                "No OPENROUTER_MANAGEMENT_KEY is set: showing the keys stored at the last sync."
+            );
+        }
+        known
+            .iter()
+            .map(|k| KeyRow::from_stored(k, k.member_id.and_then(|id| members.get(&id).cloned())))
+            .collect()
+    };
+    store.close().await;
+    let mut rows = rows;
+    rows.sort_by(|a, b| (&a.member, &a.name).cmp(&(&b.member, &b.name)));
+    let text = match format {
+        KeyFormat::Table => render_table(&rows, live),
+        KeyFormat::Json => render_json(&rows),
+        KeyFormat::Csv => render_csv(&rows),
+    };
+    print!("{text}");
+    Ok(())
+}
+
+fn totals(rows: &[KeyRow]) -> (Usd, Usd, Usd) {
+    (
+        rows.iter().map(|r| r.usage.daily).sum(),
+        rows.iter().map(|r| r.usage.weekly).sum(),
+        rows.iter().map(|r| r.usage.monthly).sum(),
+    )
+}
+
+/// An aligned text table with a totals line.
+pub fn render_table(rows: &[KeyRow], live: bool) -> String {
+    let header = [
+        "MEMBER", "NAME", "LABEL", "TODAY", "WEEK", "MONTH", "LIMIT", "STATE",
+    ];
+    let cells: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.member.clone().unwrap_or_else(|| "(unowned)".into()),
+                r.name.clone(),
+                r.label.clone(),
+                r.usage.daily.to_string(),
+                r.usage.weekly.to_string(),
+                r.usage.monthly.to_string(),
+                r.limit_text(),
+                r.state().to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &[String]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if (3..=5).contains(&i) {
+                    format!("{c:>w$}")
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", parts.join("  ").trim_end());
+    };
+    line(&mut out, &header.map(String::from));
+    for row in &cells {
+        line(&mut out, row);
+    }
+    let (day, week, month) = totals(rows);
+    let owned = rows.iter().filter(|r| r.member.is_some()).count();
+    let _ = writeln!(
+        out,
+        "\n{} keys ({} owned by members, {} unowned); spent today {day}, this week {week}, this month {month}. {}",
+        rows.len(),
+        owned,
+        rows.len() - owned,
+        if live {
+            format!(
+                "Live from OpenRouter at {} UTC.",
+                Utc::now().format("%H:%M")
+            )
+        } else {
+            "As stored at the last sync.".to_string()
+        }
+    );
+    out
+}
+
+/// A JSON document: `{"keys": [...], "totals": {...}}`, amounts in US dollars.
+pub fn render_json(rows: &[KeyRow]) -> String {
+    let keys: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "member": r.member,
+                "name": r.name,
+                "label": r.label,
+                "usage_today_usd": r.usage.daily.to_api(),
+                "usage_week_usd": r.usage.weekly.to_api(),
+                "usage_month_usd": r.usage.monthly.to_api(),
+                "usage_total_usd": r.usage.total.to_api(),
+                "limit_usd": r.limit.map(Usd::to_api),
+                "limit_reset": r.reset.as_str(),
+                "disabled": r.disabled,
+            })
+        })
+        .collect();
+    let (day, week, month) = totals(rows);
+    let doc = json!({
+        "keys": keys,
+        "totals": {
+            "keys": rows.len(),
+            "usage_today_usd": day.to_api(),
+            "usage_week_usd": week.to_api(),
+            "usage_month_usd": month.to_api(),
+        }
+    });
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    )
+}
+
+/// CSV with a header row, amounts in US dollars.
+pub fn render_csv(rows: &[KeyRow]) -> String {
+    let mut out = String::from(
+        "member,name,label,usage_today_usd,usage_week_usd,usage_month_usd,limit_usd,limit_reset,disabled\n",
+    );
+    for r in rows {
+        let fields = [
+            csv_field(r.member.as_deref().unwrap_or("")),
+            csv_field(&r.name),
+            csv_field(&r.label),
+            r.usage.daily.to_api().to_string(),
+            r.usage.weekly.to_api().to_string(),
+            r.usage.monthly.to_api().to_string(),
+            r.limit.map(|l| l.to_api().to_string()).unwrap_or_default(),
+            r.reset.as_str().to_string(),
+            r.disabled.to_string(),
+        ];
+        let _ = writeln!(out, "{}", fields.join(","));
+    }
+    out
+}
+
+/// Quotes a CSV field when it needs it; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
+/// spreadsheet never runs a key name as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+    }
+}

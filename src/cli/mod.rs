@@ -1,0 +1,66 @@
+//! The command line: what an operator types, and the commands that need no Discord.
+
+mod check;
+mod keys;
+mod sync;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::logging::LogFormat;
+
+pub use check::check;
+pub use keys::{KeyFormat, list_keys};
+pub use sync::sync_now;
+
+/// A Discord bot that runs a team's OpenRouter API keys.
+#[derive(Debug, Parser)]
+#[command(name = "openrouter-team-bot", version, about)]
+pub struct Cli {
+    /// The config file (see config.example.toml).
+    #[arg(
+        long,
+        global = true,
+        env = "OPENROUTER_TEAM_BOT_CONFIG",
+        default_value = "config.toml"
+    )]
+    pub config: PathBuf,
+
+    /// Log lines as text or JSON (RUST_LOG sets the level).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, start the bot and its jobs; stop cleanly on Ctrl-C or SIGTERM (the default).
+    Run,
+    /// Check the config, the database and the credentials, one line each.
+    Check,
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Fetch every key's usage from OpenRouter now and store a snapshot.
+    Sync,
+    /// Work with the team's keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print the team's keys: member, name, usage today/week/month, limit, reset, state.
+    List {
+        /// table, json or csv.
+        #[arg(long, value_enum, default_value_t = KeyFormat::Table)]
+        format: KeyFormat,
+        /// Read the keys stored at the last sync instead of asking OpenRouter.
+        #[arg(long)]
+        stored: bool,
+    },
+}

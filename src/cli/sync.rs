@@ -1,0 +1,24 @@
+//! `sync`: one usage sync now.
+
+use chrono::Utc;
+
+use crate::app::{self, AppError};
+use crate::config::Config;
+use crate::team::usage::sync_usage;
+
+/// Fetches every key and stores a snapshot; prints what it stored.
+pub async fn sync_now(config: &Config) -> Result<(), AppError> {
+    let api = app::management_api(config)?;
+    let store = app::open_store(config).await?;
+    let summary = sync_usage(api.as_ref(), &store, &app::key_listing(config), Utc::now()).await?;
+    println!(
+        "Synced {} keys from OpenRouter{}.",
+        summary.keys,
+        match summary.vanished {
+            0 => String::new(),
+            n => format!("; {n} known keys no longer exist there"),
+        }
+    );
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,419 @@
+//! Buttons and forms: each click re-reads the request or key, re-checks who clicked, and answers
+//! clearly when the state has moved on.
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ActionRowComponent, CreateActionRow, CreateButton, CreateEmbed, CreateInputText, CreateModal,
+    InputTextStyle,
+};
+
+use super::custom_id::Action;
+use super::respond::Responder;
+use super::types::{BotError, Data};
+use super::{caller, commands, notify, render};
+use crate::team::requests::{Decided, Filed};
+use crate::team::{Caller, KeyRequest, RequestStatus};
+
+/// Field ids inside the forms.
+const FIELD_NAME: &str = "name";
+const FIELD_REASON: &str = "reason";
+
+/// Handles a button click or a form submission meant for this bot.
+pub async fn handle(ctx: &serenity::Context, interaction: &serenity::Interaction, data: &Data) {
+    let (id, token, user, member, custom_id, message, values) = match interaction {
+        serenity::Interaction::Component(c) => (
+            c.id,
+            c.token.as_str(),
+            &c.user,
+            c.member.as_ref(),
+            c.data.custom_id.as_str(),
+            Some(c.message.id),
+            Vec::new(),
+        ),
+        serenity::Interaction::Modal(m) => (
+            m.id,
+            m.token.as_str(),
+            &m.user,
+            m.member.as_ref(),
+            m.data.custom_id.as_str(),
+            m.message.as_ref().map(|msg| msg.id),
+            form_values(&m.data.components),
+        ),
+        _ => return,
+    };
+    let Some(action) = Action::parse(custom_id) else {
+        return;
+    };
+    let caller = caller::caller(user, member);
+    let mut responder = Responder::new(&ctx.http, id, token);
+    let click = Click {
+        ctx,
+        data,
+        caller,
+        message,
+        values,
+    };
+    if let Err(error) = click.run(action, &mut responder).await {
+        if !error.is_user_error() {
+            tracing::error!(error = %error, custom_id, "a click failed");
+        }
+        if let Err(e) = responder.say(&error.for_user()).await {
+            tracing::warn!(error = %e, "could not tell the user about a failed click");
+        }
+    }
+}
+
+fn form_values(rows: &[serenity::ActionRow]) -> Vec<(String, String)> {
+    rows.iter()
+        .flat_map(|row| row.components.iter())
+        .filter_map(|component| match component {
+            ActionRowComponent::InputText(input) => Some((
+                input.custom_id.clone(),
+                input.value.clone().unwrap_or_default(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+struct Click<'a> {
+    ctx: &'a serenity::Context,
+    data: &'a Data,
+    caller: Caller,
+    /// The message the clicked button (or the form's button) was on.
+    message: Option<serenity::MessageId>,
+    values: Vec<(String, String)>,
+}
+
+impl Click<'_> {
+    fn value(&self, field: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(id, _)| id == field)
+            .map(|(_, v)| v.as_str())
+    }
+
+    async fn run(&self, action: Action, r: &mut Responder<'_>) -> Result<(), BotError> {
+        let team = &self.data.team;
+        match action {
+            Action::OpenRequestForm => self.open_request_form(r).await,
+            Action::SubmitRequest => self.submit_request(r).await,
+            Action::Approve(id) => {
+                let decided = team.approve_request(&self.caller, id).await?;
+                self.after_decision(r, decided, "approved").await
+            }
+            Action::OpenDenyForm(id) => {
+                team.require_admin(&self.caller)?;
+                let request = team.request_or_error(id).await?;
+                if request.status != RequestStatus::Pending {
+                    r.say(&already(&request)).await?;
+                    return Ok(());
+                }
+                let input = CreateInputText::new(
+                    InputTextStyle::Paragraph,
+                    "Reason (the member sees it)",
+                    FIELD_REASON,
+                )
+                .required(true)
+                .max_length(500);
+                r.modal(
+                    CreateModal::new(Action::SubmitDeny(id).id(), format!("Deny request #{id}"))
+                        .components(vec![CreateActionRow::InputText(input)]),
+                )
+                .await?;
+                Ok(())
+            }
+            Action::SubmitDeny(id) => {
+                let reason = self.value(FIELD_REASON).unwrap_or("");
+                let decided = team.deny_request(&self.caller, id, reason).await?;
+                self.after_decision(r, decided, "denied").await
+            }
+            Action::Cancel(id) => {
+                match team.cancel_request(&self.caller, id).await? {
+                    Decided::Done(request) => {
+                        self.refresh_card(&request).await;
+                        r.update_message(
+                            vec![
+                                CreateEmbed::new()
+                                    .title(format!("Your key request #{}", request.id))
+                                    .description("Withdrawn. Run /mykey to ask again.")
+                                    .color(render::GREY),
+                            ],
+                            vec![],
+                        )
+                        .await?;
+                    }
+                    Decided::AlreadyDecided(request) => r.say(&already(&request)).await?,
+                }
+                Ok(())
+            }
+            Action::Reveal(id) => {
+                r.defer_private().await?;
+                let revealed = team.reveal_key(&self.caller, id).await?;
+                r.private(
+                    vec![render::revealed(&revealed, &self.data.team_title)],
+                    vec![],
+                )
+                .await?;
+                if let Ok(request) = team.request_or_error(id).await {
+                    self.refresh_card(&request).await;
+                }
+                Ok(())
+            }
+            Action::Rotate => {
+                r.defer_private().await?;
+                let revealed = team.rotate_key(&self.caller).await?;
+                r.private(
+                    vec![render::revealed(&revealed, &self.data.team_title)],
+                    vec![],
+                )
+                .await?;
+                Ok(())
+            }
+            Action::AskRevoke => {
+                r.private(
+                    vec![CreateEmbed::new()
+                        .title("Revoke your key?")
+                        .description("The key is deleted at OpenRouter at once: anything using it stops working. You can request a new key afterwards.")
+                        .color(render::RED)],
+                    vec![CreateActionRow::Buttons(vec![CreateButton::new(Action::ConfirmRevoke.id())
+                        .label("Yes, revoke my key")
+                        .style(serenity::ButtonStyle::Danger)])],
+                )
+                .await?;
+                Ok(())
+            }
+            Action::ConfirmRevoke => {
+                r.defer_private().await?;
+                let keys = team.revoke_keys(&self.caller, self.caller.id).await?;
+                let names: Vec<String> = keys.iter().map(|k| format!("`{}`", k.name)).collect();
+                r.say(&format!(
+                    "Revoked {}. Run /mykey to request a new key.",
+                    names.join(", ")
+                ))
+                .await?;
+                Ok(())
+            }
+            Action::Page { page, .. } => {
+                commands::requests::send_page(self.ctx, self.data, &self.caller, r, page as usize)
+                    .await
+            }
+        }
+    }
+
+    async fn open_request_form(&self, r: &mut Responder<'_>) -> Result<(), BotError> {
+        let team = &self.data.team;
+        if let Some(open) = team.open_request_of(self.caller.id).await? {
+            r.say(&format!(
+                "You already have a key request in progress (#{}, {}). Run /mykey to see it.",
+                open.id, open.status
+            ))
+            .await?;
+            return Ok(());
+        }
+        let linked = team
+            .store
+            .member_by_discord_id(self.caller.id)
+            .await?
+            .is_some();
+        let mut rows = Vec::new();
+        if !linked {
+            rows.push(CreateActionRow::InputText(
+                CreateInputText::new(
+                    InputTextStyle::Short,
+                    "Your member name (e.g. your first name)",
+                    FIELD_NAME,
+                )
+                .required(true)
+                .min_length(1)
+                .max_length(32),
+            ));
+        }
+        rows.push(CreateActionRow::InputText(
+            CreateInputText::new(
+                InputTextStyle::Paragraph,
+                "What is the key for?",
+                FIELD_REASON,
+            )
+            .required(true)
+            .max_length(500),
+        ));
+        r.modal(
+            CreateModal::new(Action::SubmitRequest.id(), "Request an OpenRouter key")
+                .components(rows),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn submit_request(&self, r: &mut Responder<'_>) -> Result<(), BotError> {
+        let team = &self.data.team;
+        let filed = team
+            .request_key(
+                &self.caller,
+                self.value(FIELD_NAME),
+                self.value(FIELD_REASON).unwrap_or(""),
+            )
+            .await?;
+        match filed {
+            Filed::AwaitingApproval { request, tier } => {
+                r.private(
+                    vec![CreateEmbed::new()
+                        .title(format!("Key request #{} sent", request.id))
+                        .description(format!(
+                            "The admins have been asked. You will get a DM when they decide; /mykey shows where it stands.\n\nTier **{}**: {}.",
+                            tier.name,
+                            crate::team::provisioning::limit_words(&tier)
+                        ))
+                        .color(render::YELLOW)],
+                    vec![],
+                )
+                .await?;
+                let linked = request.member_id.is_some();
+                match notify::post_card(
+                    &self.ctx.http,
+                    self.data.channels.approvals,
+                    &request,
+                    &tier,
+                    linked,
+                )
+                .await
+                {
+                    Ok(message) => {
+                        team.store
+                            .set_approval_message(
+                                request.id,
+                                crate::team::DiscordId(self.data.channels.approvals.get()),
+                                crate::team::DiscordId(message.get()),
+                            )
+                            .await
+                            .map_err(crate::team::TeamError::from)?;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, request = request.id, "could not post the approval card; /requests still lists it")
+                    }
+                }
+            }
+            Filed::AutoApproved { request, tier } => {
+                let (embed, rows) = render::mykey(render::MyKeyView::Request(&request));
+                r.private(
+                    vec![embed.description(format!(
+                        "Your tier **{}** needs no approval. Reveal your key now: it is shown **once**, only to you.",
+                        tier.name
+                    ))],
+                    rows,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Shows an admin's decision on the card and tells the member.
+    async fn after_decision(
+        &self,
+        r: &mut Responder<'_>,
+        decided: Decided,
+        verb: &str,
+    ) -> Result<(), BotError> {
+        let request = match decided {
+            Decided::AlreadyDecided(request) => {
+                r.say(&already(&request)).await?;
+                return Ok(());
+            }
+            Decided::Done(request) => request,
+        };
+        let (tier, linked) = self.card_context(&request).await;
+        let on_card = request
+            .approval_message
+            .map(|(_, m)| Some(serenity::MessageId::new(m.0)) == self.message)
+            .unwrap_or(false);
+        if on_card {
+            let (embed, rows) = render::approval_card(&request, &tier, linked);
+            r.update_message(vec![embed], rows).await?;
+        } else {
+            r.say(&format!("Request #{} {verb}.", request.id)).await?;
+            self.refresh_card(&request).await;
+        }
+        let delivered = notify::dm(
+            &self.ctx.http,
+            serenity::UserId::new(request.requester.0),
+            member_notice(&request),
+        )
+        .await;
+        if !delivered {
+            self.data
+                .team
+                .store
+                .set_request_dm_failed(request.id, true)
+                .await
+                .map_err(crate::team::TeamError::from)?;
+            if let Ok(request) = self.data.team.request_or_error(request.id).await {
+                self.refresh_card(&request).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn card_context(&self, request: &KeyRequest) -> (crate::team::Tier, bool) {
+        let tiers = &self.data.team.rules.tiers;
+        let tier = tiers
+            .get(&request.tier)
+            .unwrap_or_else(|| tiers.default_tier())
+            .clone();
+        (tier, request.member_id.is_some())
+    }
+
+    async fn refresh_card(&self, request: &KeyRequest) {
+        let (tier, linked) = self.card_context(request).await;
+        if let Err(e) = notify::refresh_card(&self.ctx.http, request, &tier, linked).await {
+            tracing::warn!(error = %e, request = request.id, "could not update the approval card");
+        }
+    }
+}
+
+/// The DM that tells a member what was decided.
+fn member_notice(request: &KeyRequest) -> serenity::CreateMessage {
+    match request.status {
+        RequestStatus::Approved => notify::dm_message(
+            CreateEmbed::new()
+                .title("Your OpenRouter key was approved")
+                .description(format!(
+                    "Request #{} was approved. Reveal your key below: it is shown **once**, only to you. (It is also on /mykey.)",
+                    request.id
+                ))
+                .color(render::GREEN),
+            vec![CreateActionRow::Buttons(vec![CreateButton::new(Action::Reveal(request.id).id())
+                .label("Reveal my key")
+                .style(serenity::ButtonStyle::Success)])],
+        ),
+        _ => notify::dm_message(
+            CreateEmbed::new()
+                .title("Your OpenRouter key request was denied")
+                .description(format!(
+                    "Request #{} was denied: {}\n\nYou can ask again with /mykey.",
+                    request.id,
+                    request.decision_note.as_deref().unwrap_or("no reason given")
+                ))
+                .color(render::RED),
+            vec![],
+        ),
+    }
+}
+
+/// "Request #4 was already approved by @Dana."
+fn already(request: &KeyRequest) -> String {
+    let by = request
+        .decided_by
+        .map(|id| format!(" by <@{id}>"))
+        .unwrap_or_default();
+    match request.status {
+        RequestStatus::Approved | RequestStatus::Provisioning | RequestStatus::Fulfilled => {
+            format!("Request #{} was already approved{by}.", request.id)
+        }
+        RequestStatus::Denied => format!("Request #{} was already denied{by}.", request.id),
+        RequestStatus::Expired => format!("Request #{} has expired.", request.id),
+        RequestStatus::Cancelled => format!("Request #{} was withdrawn by the member.", request.id),
+        RequestStatus::Pending => format!("Request #{} is still pending.", request.id),
+    }
+}

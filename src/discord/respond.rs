@@ -1,0 +1,148 @@
+//! Answering an interaction: the first response within Discord's 3 seconds, then edits and
+//! follow-ups. Remembers whether it deferred, so errors always reach the person.
+
+use poise::serenity_prelude as serenity;
+use serenity::builder::Builder;
+use serenity::{
+    CreateActionRow, CreateEmbed, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateModal, EditInteractionResponse, Http,
+};
+
+use super::notify::quiet;
+
+/// One interaction's answers.
+pub struct Responder<'a> {
+    http: &'a Http,
+    id: serenity::InteractionId,
+    token: &'a str,
+    deferred: bool,
+    answered: bool,
+}
+
+impl<'a> Responder<'a> {
+    pub fn new(http: &'a Http, id: serenity::InteractionId, token: &'a str) -> Responder<'a> {
+        Responder {
+            http,
+            id,
+            token,
+            deferred: false,
+            answered: false,
+        }
+    }
+
+    async fn respond(
+        &mut self,
+        response: CreateInteractionResponse,
+    ) -> Result<(), serenity::Error> {
+        response.execute(self.http, (self.id, self.token)).await?;
+        self.answered = true;
+        Ok(())
+    }
+
+    /// Acknowledges now and answers privately later (for anything that calls OpenRouter).
+    pub async fn defer_private(&mut self) -> Result<(), serenity::Error> {
+        self.respond(CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(true),
+        ))
+        .await?;
+        self.deferred = true;
+        Ok(())
+    }
+
+    /// A private answer with embeds and buttons (an edit of the deferred answer if deferred).
+    pub async fn private(
+        &mut self,
+        embeds: Vec<CreateEmbed>,
+        rows: Vec<CreateActionRow>,
+    ) -> Result<(), serenity::Error> {
+        if self.deferred {
+            EditInteractionResponse::new()
+                .content("")
+                .embeds(embeds)
+                .components(rows)
+                .allowed_mentions(quiet())
+                .execute(self.http, self.token)
+                .await?;
+            Ok(())
+        } else if self.answered {
+            self.followup(embeds, rows).await
+        } else {
+            self.respond(CreateInteractionResponse::Message(
+                CreateInteractionResponseMessage::new()
+                    .ephemeral(true)
+                    .embeds(embeds)
+                    .components(rows)
+                    .allowed_mentions(quiet()),
+            ))
+            .await
+        }
+    }
+
+    /// A private plain-text answer.
+    pub async fn say(&mut self, text: &str) -> Result<(), serenity::Error> {
+        let text = super::render::truncate(text, 2000);
+        if self.deferred {
+            EditInteractionResponse::new()
+                .content(text)
+                .embeds(vec![])
+                .components(vec![])
+                .allowed_mentions(quiet())
+                .execute(self.http, self.token)
+                .await?;
+            Ok(())
+        } else if self.answered {
+            CreateInteractionResponseFollowup::new()
+                .ephemeral(true)
+                .content(text)
+                .allowed_mentions(quiet())
+                .execute(self.http, (None, self.token))
+                .await?;
+            Ok(())
+        } else {
+            self.respond(CreateInteractionResponse::Message(
+                CreateInteractionResponseMessage::new()
+                    .ephemeral(true)
+                    .content(text)
+                    .allowed_mentions(quiet()),
+            ))
+            .await
+        }
+    }
+
+    /// A further private message after the first answer.
+    pub async fn followup(
+        &mut self,
+        embeds: Vec<CreateEmbed>,
+        rows: Vec<CreateActionRow>,
+    ) -> Result<(), serenity::Error> {
+        CreateInteractionResponseFollowup::new()
+            .ephemeral(true)
+            .embeds(embeds)
+            .components(rows)
+            .allowed_mentions(quiet())
+            .execute(self.http, (None, self.token))
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the message the clicked button is on (the first answer to a click).
+    pub async fn update_message(
+        &mut self,
+        embeds: Vec<CreateEmbed>,
+        rows: Vec<CreateActionRow>,
+    ) -> Result<(), serenity::Error> {
+        self.respond(CreateInteractionResponse::UpdateMessage(
+            CreateInteractionResponseMessage::new()
+                .content("")
+                .embeds(embeds)
+                .components(rows)
+                .allowed_mentions(quiet()),
+        ))
+        .await
+    }
+
+    /// Opens a form (only possible as the first answer).
+    pub async fn modal(&mut self, modal: CreateModal) -> Result<(), serenity::Error> {
+        self.respond(CreateInteractionResponse::Modal(modal)).await
+    }
+}

@@ -1,0 +1,114 @@
+//! A member's budget as they see it in /budget: limit, window, spend, what is left.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{Member, Team, TeamError, TeamKey, Tier};
+use crate::money::Usd;
+use crate::openrouter::{KeyHash, Usage};
+use crate::reset::{BudgetWindow, LimitReset};
+
+/// How fresh the figures are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Read from OpenRouter just now.
+    Live,
+    /// OpenRouter did not answer in time: the last stored figures, taken at this time.
+    Stored(DateTime<Utc>),
+}
+
+/// One member's budget.
+#[derive(Debug, Clone)]
+pub struct BudgetStatus {
+    pub member: Member,
+    pub tier: Tier,
+    pub key: TeamKey,
+    pub limit: Option<Usd>,
+    pub reset: LimitReset,
+    pub window: BudgetWindow,
+    pub usage: Usage,
+    pub freshness: Freshness,
+}
+
+impl BudgetStatus {
+    /// Spend counted against the limit in the current window.
+    pub fn spent(&self) -> Usd {
+        self.usage.in_window(self.reset)
+    }
+
+    /// What is left before the limit, if there is one.
+    pub fn remaining(&self) -> Option<Usd> {
+        self.limit.map(|l| l.saturating_sub(self.spent()))
+    }
+
+    /// Share of the limit used, in whole percent.
+    pub fn percent_used(&self) -> Option<i64> {
+        self.limit.and_then(|l| self.spent().percent_of(l))
+    }
+}
+
+impl Team {
+    /// The budget of the member linked to `user`. Live figures are asked of OpenRouter for at
+    /// most `live_timeout`; after that the last stored figures are shown with their time.
+    pub async fn budget(
+        &self,
+        user: super::DiscordId,
+        role_ids: &[u64],
+        live_timeout: Duration,
+    ) -> Result<BudgetStatus, TeamError> {
+        let member = self.linked_member(user).await.map_err(|_| {
+            TeamError::user(
+                "You have no key yet, so there is no budget to show. Run /mykey to request one.",
+            )
+        })?;
+        let key = self
+            .store
+            .keys_of_member(member.id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                TeamError::user(format!(
+                    "{} has no key yet, so there is no budget to show. /mykey requests one.",
+                    member.name
+                ))
+            })?;
+        let tier = self
+            .rules
+            .tiers
+            .effective(member.tier.as_deref(), role_ids)
+            .clone();
+        let live =
+            tokio::time::timeout(live_timeout, self.api.get_key(&KeyHash(key.hash.clone()))).await;
+        let (limit, reset, usage, freshness) = match live {
+            Ok(Ok(api_key)) => (
+                api_key.limit,
+                api_key.limit_reset,
+                api_key.usage,
+                Freshness::Live,
+            ),
+            other => {
+                if let Ok(Err(e)) = other {
+                    tracing::warn!(error = %e, "live budget unavailable; showing stored figures");
+                }
+                (
+                    key.limit,
+                    key.reset,
+                    key.usage,
+                    Freshness::Stored(key.synced_at.unwrap_or(key.created_at)),
+                )
+            }
+        };
+        Ok(BudgetStatus {
+            window: reset.window_at(self.now()),
+            member,
+            tier,
+            key,
+            limit,
+            reset,
+            usage,
+            freshness,
+        })
+    }
+}

@@ -1,0 +1,167 @@
+//! The roster: linking Discord accounts to member names, choosing tiers, listing who has what.
+
+use super::error::duplicate_as_user;
+use super::{Actor, Caller, DiscordId, Member, MemberName, MemberStatus, Team, TeamError, TeamKey};
+
+/// One line of `/team list`.
+#[derive(Debug, Clone)]
+pub struct RosterEntry {
+    pub member: Member,
+    /// The tier the member is in now (roles, then the admin's choice, then the default).
+    pub tier: String,
+    pub key: Option<TeamKey>,
+}
+
+impl Team {
+    /// Links a Discord account to a member name (creating the member if needed), optionally
+    /// setting their tier.
+    pub async fn link_member(
+        &self,
+        admin: &Caller,
+        user: DiscordId,
+        name: &str,
+        tier: Option<&str>,
+    ) -> Result<Member, TeamError> {
+        self.require_admin(admin)?;
+        let name = MemberName::parse(name).map_err(|e| TeamError::user(e.to_string()))?;
+        if let Some(tier) = tier {
+            self.known_tier(tier)?;
+        }
+        let now = self.now();
+        if let Some(current) = self.store.member_by_discord_id(user).await?
+            && current.name != name
+        {
+            return Err(TeamError::user(format!(
+                "<@{user}> is already linked as {}. Unlink them first with /team unlink.",
+                current.name
+            )));
+        }
+        let member = match self.store.member_by_name(&name).await? {
+            Some(existing) => {
+                match existing.discord_user_id {
+                    Some(other) if other != user => {
+                        return Err(TeamError::user(format!(
+                            "The member name {name} is linked to <@{other}>. Unlink them first, or choose another name."
+                        )));
+                    }
+                    _ => {}
+                }
+                self.store
+                    .link_member(existing.id, user, now)
+                    .await
+                    .map_err(duplicate_as_user)?;
+                existing
+            }
+            None => self
+                .store
+                .add_member(&name, Some(user), None, now)
+                .await
+                .map_err(duplicate_as_user)?,
+        };
+        if let Some(tier) = tier {
+            self.store
+                .set_member_tier(member.id, Some(tier), now)
+                .await?;
+        }
+        self.audit(
+            &Actor::from(admin),
+            "link_member",
+            name.as_str(),
+            format!(
+                "linked to <@{user}>{}",
+                tier.map(|t| format!(", tier {t}")).unwrap_or_default()
+            ),
+        )
+        .await?;
+        Ok(self.store.member(member.id).await?.unwrap_or(member))
+    }
+
+    /// Removes the link between a Discord account and its member. Their keys stay (an admin can
+    /// revoke them with /keys revoke).
+    pub async fn unlink_member(
+        &self,
+        admin: &Caller,
+        user: DiscordId,
+    ) -> Result<Member, TeamError> {
+        self.require_admin(admin)?;
+        let member = self.linked_member(user).await?;
+        self.store.unlink_member(member.id, self.now()).await?;
+        self.audit(
+            &Actor::from(admin),
+            "unlink_member",
+            member.name.as_str(),
+            format!("unlinked from <@{user}>"),
+        )
+        .await?;
+        Ok(member)
+    }
+
+    /// Sets the tier an admin chose for a member. Their key's limit follows at OpenRouter.
+    pub async fn set_member_tier(
+        &self,
+        admin: &Caller,
+        user: DiscordId,
+        tier: &str,
+    ) -> Result<Member, TeamError> {
+        self.require_admin(admin)?;
+        let tier = self.known_tier(tier)?.clone();
+        let member = self.linked_member(user).await?;
+        self.store
+            .set_member_tier(member.id, Some(tier.name.as_str()), self.now())
+            .await?;
+        for key in self.store.keys_of_member(member.id).await? {
+            self.apply_limit(&key, tier.limit, tier.reset).await?;
+        }
+        self.audit(
+            &Actor::from(admin),
+            "set_tier",
+            member.name.as_str(),
+            format!(
+                "tier {} ({})",
+                tier.name,
+                super::provisioning::limit_words(&tier)
+            ),
+        )
+        .await?;
+        Ok(self.store.member(member.id).await?.unwrap_or(member))
+    }
+
+    /// Every member with their current tier and key.
+    pub async fn roster(&self) -> Result<Vec<RosterEntry>, TeamError> {
+        let mut entries = Vec::new();
+        for member in self.store.members().await? {
+            let key = self
+                .store
+                .keys_of_member(member.id)
+                .await?
+                .into_iter()
+                .next();
+            let tier = self
+                .rules
+                .tiers
+                .effective(member.tier.as_deref(), &[])
+                .name
+                .to_string();
+            entries.push(RosterEntry { member, tier, key });
+        }
+        Ok(entries)
+    }
+
+    /// The active member linked to this Discord account, or a message saying there is none.
+    pub async fn linked_member(&self, user: DiscordId) -> Result<Member, TeamError> {
+        self.store
+            .member_by_discord_id(user)
+            .await?
+            .filter(|m| m.status == MemberStatus::Active)
+            .ok_or_else(|| TeamError::user(format!("<@{user}> is not on the team roster.")))
+    }
+
+    fn known_tier(&self, tier: &str) -> Result<&super::Tier, TeamError> {
+        self.rules.tiers.get(tier).ok_or_else(|| {
+            TeamError::user(format!(
+                "There is no tier called {tier:?}. Tiers: {}.",
+                self.rules.tiers.names().join(", ")
+            ))
+        })
+    }
+}

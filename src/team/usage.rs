@@ -1,0 +1,32 @@
+//! Reading usage from OpenRouter into the database: one listing of every key, one transaction.
+
+use chrono::{DateTime, Utc};
+
+use crate::openrouter::{ApiError, KeyListing, ManagementApi, list_all_keys};
+use crate::store::{Store, StoreError, SyncSummary};
+
+/// Why a sync failed. Nothing was written when it did.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("listing keys at OpenRouter failed: {0}")]
+    OpenRouter(#[from] ApiError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Lists every key and stores a snapshot of each.
+pub async fn sync_usage(
+    api: &dyn ManagementApi,
+    store: &Store,
+    listing: &KeyListing,
+    now: DateTime<Utc>,
+) -> Result<SyncSummary, SyncError> {
+    let keys = list_all_keys(api, listing).await?;
+    let summary = store.record_sync(&keys, now).await?;
+    tracing::info!(
+        keys = summary.keys,
+        vanished = summary.vanished,
+        "usage synced"
+    );
+    Ok(summary)
+}

@@ -1,0 +1,217 @@
+//! The whole bot against the fake Discord and the fake OpenRouter, with helpers that read like
+//! the story: a member runs a command, an admin clicks a button on the card, and the test reads
+//! what each of them saw.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use openrouter_team_bot::app::{self, Bot};
+use openrouter_team_bot::clock::ManualClock;
+use openrouter_team_bot::config::Config;
+use openrouter_team_bot::fake::discord::{
+    ComponentClick, FakeDiscord, FakeGuild, FakeMember, InteractionId, MANAGE_GUILD, Message,
+    Reply, SlashCommand,
+};
+use openrouter_team_bot::fake::openrouter::FakeOpenRouter;
+use openrouter_team_bot::store::Store;
+
+use super::db::TestDb;
+
+pub const GUILD: u64 = 1;
+pub const BOT_USER: u64 = 2;
+pub const APPROVALS: u64 = 501;
+pub const ALERTS: u64 = 502;
+pub const REPORTS: u64 = 503;
+pub const ADMIN_ROLE: u64 = 100;
+pub const PRO_ROLE: u64 = 200;
+/// Admins.
+pub const DANA: u64 = 10;
+pub const ERIK: u64 = 11;
+/// Members without admin rights.
+pub const MIA: u64 = 20;
+pub const OLU: u64 = 21;
+/// A member whose role has Manage Server but who holds no admin role.
+pub const MAX: u64 = 22;
+
+pub const DISCORD_TOKEN: &str = "fake-discord-token.for-tests.0123456789";
+
+/// The config every bot test starts from; `extra` is appended (new tables only).
+fn config_text(
+    discord: &FakeDiscord,
+    openrouter: &FakeOpenRouter,
+    db: &TestDb,
+    extra: &str,
+) -> String {
+    format!(
+        r#"
+default_tier = "basic"
+
+[discord]
+guild_id = {GUILD}
+admin_role_ids = [{ADMIN_ROLE}]
+approvals_channel_id = {APPROVALS}
+alerts_channel_id = {ALERTS}
+reports_channel_id = {REPORTS}
+api_base_url = "{discord_url}"
+
+[openrouter]
+base_url = "{openrouter_url}"
+key_name_prefix = "team"
+timeout = "1s"
+max_attempts = 2
+
+[database]
+url = "{db_url}"
+
+[tiers.basic]
+limit_usd = 10.0
+limit_reset = "daily"
+allowed_models = ["openai/gpt-4o-mini", "meta-llama/llama-3.1-8b-instruct"]
+
+[tiers.pro]
+limit_usd = 50.0
+limit_reset = "weekly"
+role_ids = [{PRO_ROLE}]
+
+[tiers.free]
+limit_usd = 1.0
+limit_reset = "monthly"
+auto_approve = true
+{extra}
+"#,
+        discord_url = discord.api_url(),
+        openrouter_url = openrouter.base_url(),
+        db_url = db.url,
+    )
+}
+
+/// The guild of every bot test: two admins, two members, one Manage-Server holder.
+pub fn guild() -> FakeGuild {
+    FakeGuild::new(GUILD, "Acme AI", BOT_USER, DISCORD_TOKEN)
+        .channel(APPROVALS, "key-approvals")
+        .channel(ALERTS, "key-alerts")
+        .channel(REPORTS, "key-reports")
+        .role(ADMIN_ROLE, "Key admins", 0)
+        .role(PRO_ROLE, "Pro", 0)
+        .role(300, "Moderators", MANAGE_GUILD)
+        .member(
+            FakeMember::new(DANA, "dana")
+                .global_name("Dana")
+                .role(ADMIN_ROLE),
+        )
+        .member(
+            FakeMember::new(ERIK, "erik")
+                .global_name("Erik")
+                .role(ADMIN_ROLE),
+        )
+        .member(FakeMember::new(MIA, "mia").global_name("Mia"))
+        .member(FakeMember::new(OLU, "olu").global_name("Olu"))
+        .member(FakeMember::new(MAX, "max").global_name("Max").role(300))
+}
+
+/// A running bot with its fakes and database.
+pub struct Harness {
+    pub discord: FakeDiscord,
+    pub openrouter: FakeOpenRouter,
+    pub db: TestDb,
+    pub clock: Arc<ManualClock>,
+    pub config: Config,
+    bot: Option<Bot>,
+}
+
+impl Harness {
+    pub async fn start(db: TestDb) -> Harness {
+        Harness::start_with(db, guild(), "").await
+    }
+
+    /// Starts the fakes and the bot, and waits until the bot is connected with its commands.
+    pub async fn start_with(db: TestDb, guild: FakeGuild, extra: &str) -> Harness {
+        let discord = FakeDiscord::start(guild)
+            .await
+            .expect("the fake Discord starts");
+        if let Some(validator) = super::discord::spec_validator() {
+            discord.set_request_validator(validator);
+        }
+        let openrouter = FakeOpenRouter::start()
+            .await
+            .expect("the fake OpenRouter starts");
+        let start = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
+        openrouter.set_now(start);
+        let text = config_text(&discord, &openrouter, &db, extra);
+        let management_key = openrouter.management_key();
+        let config = Config::parse(&text, |name| match name {
+            "DISCORD_TOKEN" => Some(DISCORD_TOKEN.to_string()),
+            "OPENROUTER_MANAGEMENT_KEY" => Some(management_key.clone()),
+            _ => None,
+        })
+        .expect("the test config is valid");
+        let clock = Arc::new(ManualClock::new(start));
+        let bot = app::start_bot(&config, clock.clone())
+            .await
+            .expect("the bot starts");
+        discord.wait_until_ready().await;
+        Harness {
+            discord,
+            openrouter,
+            db,
+            clock,
+            config,
+            bot: Some(bot),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.db.store
+    }
+
+    /// Stops the bot cleanly.
+    pub async fn stop(mut self) -> (FakeDiscord, FakeOpenRouter, TestDb) {
+        if let Some(bot) = self.bot.take() {
+            bot.shutdown().await.expect("the bot stops cleanly");
+        }
+        (self.discord, self.openrouter, self.db)
+    }
+
+    /// `user` runs a slash command; returns what they saw.
+    pub async fn runs(&self, command: SlashCommand) -> Reply {
+        let id = self.discord.interact(command);
+        self.discord.reply_to(id).await
+    }
+
+    /// `user` clicks the button labelled `label` on `message`; returns the interaction.
+    pub fn clicks(&self, user: u64, message: &Message, label: &str) -> InteractionId {
+        let button = message
+            .button(label)
+            .unwrap_or_else(|| panic!("no {label:?} button on {:?}", message.text()));
+        let custom_id = button.custom_id.expect("the button has a custom_id");
+        self.discord
+            .interact(ComponentClick::button(user, message, custom_id))
+    }
+
+    /// `user` clicks and waits for what they saw.
+    pub async fn clicks_and_sees(&self, user: u64, message: &Message, label: &str) -> Reply {
+        let id = self.clicks(user, message, label);
+        self.discord.reply_to(id).await
+    }
+
+    /// The whole request story up to the card: `/mykey`, Request, the form. Returns the card.
+    pub async fn requests_key(&self, user: u64, name: Option<&str>, reason: &str) -> Reply {
+        let mykey = self.runs(SlashCommand::new(user, "mykey")).await;
+        let card = mykey.message.expect("/mykey answers with a message");
+        let form = self.clicks(user, &card, "Request a key");
+        let mut values = vec![("reason", reason)];
+        if let Some(name) = name {
+            values.push(("name", name));
+        }
+        let submitted = self.discord.answer_modal(form, &values).await;
+        self.discord.reply_to(submitted).await
+    }
+
+    /// The approval card of request `#id` as it stands.
+    pub async fn card(&self, id: i64) -> Message {
+        let title = format!("Key request #{id}");
+        self.discord
+            .wait_for_message_in(APPROVALS, |m| m.embed_text().contains(&title))
+            .await
+    }
+}
