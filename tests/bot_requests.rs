@@ -84,3 +84,312 @@ on_each_database!(
         let _ = url;
     }
 );
+
+on_each_database!(two_admins_approving_at_once_approve_once, |db| async move {
+    let h = Harness::start(db).await;
+    h.requests_key(MIA, Some("mia"), "evals").await;
+    let card = h.card(1).await;
+    let by_dana = h.clicks(DANA, &card, "Approve");
+    let by_erik = h.clicks(ERIK, &card, "Approve");
+    let (dana, erik) = (
+        h.discord.reply_to(by_dana).await,
+        h.discord.reply_to(by_erik).await,
+    );
+    let (winner, loser) = if dana.callback_type == 7 {
+        (dana, erik)
+    } else {
+        (erik, dana)
+    };
+    assert_eq!(
+        winner.callback_type, 7,
+        "the winner's click updates the card"
+    );
+    assert!(winner.text().contains("Approved by"), "{}", winner.text());
+    assert!(loser.ephemeral());
+    assert!(
+        loser.text().contains("Request #1 was already approved by"),
+        "{}",
+        loser.text()
+    );
+    let audit = h.store().recent_audit(50).await.unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "approve_request")
+            .count(),
+        1
+    );
+
+    // Revealing twice at once creates one key.
+    let dm = h
+        .discord
+        .wait_for_dm(MIA, |m| m.embed_text().contains("approved"))
+        .await;
+    let first = h.clicks(MIA, &dm, "Reveal my key");
+    let second = h.clicks(MIA, &dm, "Reveal my key");
+    let answers = [
+        h.discord.reply_to(first).await.text(),
+        h.discord.reply_to(second).await.text(),
+    ];
+    assert_eq!(
+        answers.iter().filter(|t| secret_in(t).is_some()).count(),
+        1,
+        "{answers:?}"
+    );
+    assert!(
+        answers
+            .iter()
+            .any(|t| t.contains("being created right now") || t.contains("already shown once")),
+        "{answers:?}"
+    );
+    assert_eq!(h.openrouter.keys().len(), 1);
+    // A third try later is told the key was shown once.
+    let again = h.clicks_and_sees(MIA, &dm, "Reveal my key").await;
+    assert!(
+        again.text().contains("already shown once"),
+        "{}",
+        again.text()
+    );
+    assert_eq!(h.openrouter.keys().len(), 1);
+    assert!(
+        h.discord.violations().is_empty(),
+        "{:?}",
+        h.discord.violations()
+    );
+});
+
+on_each_database!(
+    people_who_are_not_admins_are_refused_and_nothing_changes,
+    |db| async move {
+        use openrouter_team_bot::fake::discord::{ComponentClick, SlashCommand};
+        let h = Harness::start(db).await;
+        h.requests_key(MIA, Some("mia"), "evals").await;
+        let card = h.card(1).await;
+        let audit_before = h.store().recent_audit(100).await.unwrap().len();
+
+        let refused = h.clicks_and_sees(OLU, &card, "Approve").await;
+        assert!(refused.ephemeral());
+        assert_eq!(refused.text(), "Only team admins can do that.");
+        let refused = h.clicks_and_sees(MAX, &card, "Deny").await;
+        assert_eq!(
+            refused.text(),
+            "Only team admins can do that.",
+            "Manage Server alone is not admin here"
+        );
+
+        // A forged click: the approve custom_id on a message the user owns.
+        let own = h.mykey(OLU).await;
+        let forged = h
+            .discord
+            .interact(ComponentClick::button(OLU, &own, "req:approve:1"));
+        assert_eq!(
+            h.discord.reply_to(forged).await.text(),
+            "Only team admins can do that."
+        );
+
+        for command in [
+            SlashCommand::new(OLU, "team").subcommand("list"),
+            SlashCommand::new(OLU, "keys")
+                .subcommand("revoke")
+                .user("user", MIA),
+            SlashCommand::new(OLU, "team")
+                .subcommand("link")
+                .user("user", OLU)
+                .string("name", "olu"),
+            SlashCommand::new(OLU, "requests"),
+            SlashCommand::new(OLU, "audit"),
+        ] {
+            let reply = h.runs(command).await;
+            assert!(reply.ephemeral());
+            assert_eq!(reply.text(), "Only team admins can do that.");
+        }
+        let budget = h
+            .runs(SlashCommand::new(OLU, "budget").user("member", MIA))
+            .await;
+        assert!(budget.ephemeral());
+        assert_eq!(
+            budget.text(),
+            "Only team admins can see other members' budgets."
+        );
+
+        let request = h.store().request(1).await.unwrap().unwrap();
+        assert_eq!(
+            request.status,
+            openrouter_team_bot::team::RequestStatus::Pending
+        );
+        assert_eq!(
+            h.store().recent_audit(100).await.unwrap().len(),
+            audit_before
+        );
+        assert!(
+            h.store()
+                .member_by_discord_id(openrouter_team_bot::team::DiscordId(OLU))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            h.card(1).await.embed_text(),
+            card.embed_text(),
+            "the card is unchanged"
+        );
+        assert!(
+            h.discord.violations().is_empty(),
+            "{:?}",
+            h.discord.violations()
+        );
+    }
+);
+
+on_each_database!(
+    a_denial_with_a_reason_reaches_the_card_and_a_closed_dm_is_reported,
+    |db| async move {
+        let h = Harness::start(db).await;
+        h.discord.close_dms(MIA);
+        h.requests_key(MIA, Some("mia"), "side project").await;
+        let card = h.card(1).await;
+        let form = h.clicks(DANA, &card, "Deny");
+        let submitted = h
+            .discord
+            .answer_modal(form, &[("reason", "Please use the shared key")])
+            .await;
+        h.discord.reply_to(submitted).await;
+        let card = h
+            .discord
+            .wait_for_message_in(APPROVALS, |m| {
+                m.embed_text().contains("could not be told by DM")
+            })
+            .await;
+        let text = card.embed_text();
+        assert!(
+            text.contains(&format!("Denied by <@{DANA}>: Please use the shared key")),
+            "{text}"
+        );
+        assert!(card.buttons().is_empty(), "a decided card has no buttons");
+        assert!(h.discord.dms_to(MIA).is_empty());
+        let mykey = h.mykey(MIA).await;
+        assert!(
+            mykey
+                .embed_text()
+                .contains("was denied: Please use the shared key"),
+            "{}",
+            mykey.embed_text()
+        );
+        assert!(
+            mykey.button("Request a key").is_some(),
+            "they can ask again"
+        );
+        assert!(h.openrouter.keys().is_empty());
+    }
+);
+
+on_each_database!(an_auto_approved_tier_skips_the_card, |db| async move {
+    let h = Harness::start(db).await;
+    let link = h
+        .runs(
+            openrouter_team_bot::fake::discord::SlashCommand::new(DANA, "team")
+                .subcommand("link")
+                .user("user", OLU)
+                .string("name", "olu")
+                .string("tier", "free"),
+        )
+        .await;
+    assert!(
+        link.text().contains("is now on the team as **olu**"),
+        "{}",
+        link.text()
+    );
+    let filed = h.requests_key(OLU, None, "quick test").await;
+    assert!(
+        filed.text().contains("needs no approval"),
+        "{}",
+        filed.text()
+    );
+    let message = filed.message.clone().unwrap();
+    let revealed = h.clicks_and_sees(OLU, &message, "Reveal my key").await;
+    assert!(secret_in(&revealed.text()).is_some());
+    assert!(h.discord.messages_in(APPROVALS).is_empty());
+    let key = &h.openrouter.keys()[0];
+    assert_eq!(key.limit, Some(Usd::from_dollars(1)));
+    assert_eq!(key.limit_reset, LimitReset::Monthly);
+});
+
+on_each_database!(
+    a_lost_answer_to_post_keys_leaves_exactly_one_key,
+    |db| async move {
+        use openrouter_team_bot::fake::openrouter::{Endpoint, Fault};
+        let h = Harness::start(db).await;
+        h.requests_key(MIA, Some("mia"), "evals").await;
+        let card = h.card(1).await;
+        h.clicks_and_sees(DANA, &card, "Approve").await;
+        // OpenRouter creates the key but the answer never arrives in time.
+        h.openrouter.fail_next(
+            Endpoint::CreateKey,
+            1,
+            Fault::Delay(std::time::Duration::from_secs(3)),
+        );
+        let dm = h
+            .discord
+            .wait_for_dm(MIA, |m| m.embed_text().contains("approved"))
+            .await;
+        let revealed = h.clicks_and_sees(MIA, &dm, "Reveal my key").await;
+        let secret = secret_in(&revealed.text()).unwrap_or_else(|| panic!("{}", revealed.text()));
+        let keys = h.openrouter.keys_named("team:mia:r1");
+        assert_eq!(
+            keys.len(),
+            1,
+            "the orphan was deleted and one fresh key created"
+        );
+        assert_eq!(h.openrouter.request_count(Endpoint::CreateKey), 2);
+        assert_eq!(h.openrouter.request_count(Endpoint::DeleteKey), 1);
+        let stored = h.store().key(keys[0].hash.as_str()).await.unwrap().unwrap();
+        assert!(stored.is_live());
+        assert!(!secret.is_empty());
+    }
+);
+
+on_each_database!(
+    a_crash_while_creating_is_recovered_at_start_up,
+    |db| async move {
+        use openrouter_team_bot::fake::openrouter::{Endpoint, KeySeed};
+        use openrouter_team_bot::team::{DiscordId, RequestStatus};
+        let h = Harness::start(db).await;
+        h.requests_key(MIA, Some("mia"), "evals").await;
+        let card = h.card(1).await;
+        h.clicks_and_sees(DANA, &card, "Approve").await;
+        // The bot died after moving the request to provisioning and after OpenRouter made the key.
+        let then = openrouter_team_bot::clock::Clock::now(h.clock.as_ref());
+        assert!(
+            h.store()
+                .begin_provisioning(1, "team:mia:r1", then)
+                .await
+                .unwrap()
+        );
+        h.openrouter.add_key(KeySeed::named("team:mia:r1"));
+        h.clock.advance(chrono::Duration::minutes(30));
+        let h = h.restart().await;
+
+        let request = h.store().request(1).await.unwrap().unwrap();
+        assert_eq!(
+            request.status,
+            RequestStatus::Approved,
+            "back to approved, ready to reveal"
+        );
+        assert!(
+            h.openrouter.keys_named("team:mia:r1").is_empty(),
+            "the orphan is gone"
+        );
+        assert_eq!(h.openrouter.request_count(Endpoint::DeleteKey), 1);
+        let mykey = h.mykey(MIA).await;
+        let revealed = h.clicks_and_sees(MIA, &mykey, "Reveal my key").await;
+        assert!(secret_in(&revealed.text()).is_some(), "{}", revealed.text());
+        assert_eq!(h.openrouter.keys_named("team:mia:r1").len(), 1);
+        let audit = h.store().recent_audit(50).await.unwrap();
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.action == "recover_request" && e.actor_id.is_none())
+        );
+        let _ = DiscordId(MIA);
+    }
+);

@@ -276,6 +276,21 @@ async fn on_error(error: poise::FrameworkError<'_, Data, BotError>) {
                 tracing::warn!(error = %e, "could not tell the user about a failed command");
             }
         }
+        poise::FrameworkError::ArgumentParse {
+            ctx, input, error, ..
+        } => {
+            let what = input.map(|i| format!(" `{i}`")).unwrap_or_default();
+            let reply = poise::CreateReply::default()
+                .content(render::truncate(
+                    &format!("I could not read the option{what}: {error}. Please check /{} and try again.", ctx.command().qualified_name),
+                    2000,
+                ))
+                .ephemeral(true)
+                .allowed_mentions(notify::quiet());
+            if let Err(e) = ctx.send(reply).await {
+                tracing::warn!(error = %e, "could not tell the user about an unreadable option");
+            }
+        }
         other => {
             if let Err(e) = poise::builtins::on_error(other).await {
                 tracing::warn!(error = %e, "could not handle a framework error");

@@ -167,23 +167,34 @@ impl Team {
         let name =
             MemberName::parse(&request.member_name).map_err(|e| TeamError::user(e.to_string()))?;
         let now = self.now();
-        match self.store.member_by_name(&name).await? {
-            Some(existing) if existing.discord_user_id.is_some() => Err(TeamError::user(format!(
-                "The member name {name} now belongs to <@{}>. Deny this request, or link the user under another name with /team link.",
-                existing.discord_user_id.map(|d| d.0).unwrap_or_default()
-            ))),
-            Some(existing) => {
-                self.store
-                    .link_member(existing.id, request.requester, now)
-                    .await
-                    .map_err(duplicate_as_user)?;
-                Ok(self.store.member(existing.id).await?.unwrap_or(existing))
+        let outcome = match self.store.member_by_name(&name).await? {
+            Some(existing) if existing.discord_user_id == Some(request.requester) => {
+                return Ok(existing);
             }
-            None => self
+            Some(existing) if existing.discord_user_id.is_some() => {
+                return Err(TeamError::user(format!(
+                    "The member name {name} now belongs to <@{}>. Deny this request, or link the user under another name with /team link.",
+                    existing.discord_user_id.map(|d| d.0).unwrap_or_default()
+                )));
+            }
+            Some(existing) => self
                 .store
-                .add_member(&name, Some(request.requester), None, now)
+                .link_member(existing.id, request.requester, now)
                 .await
-                .map_err(duplicate_as_user),
+                .map(|_| existing),
+            None => {
+                self.store
+                    .add_member(&name, Some(request.requester), None, now)
+                    .await
+            }
+        };
+        match outcome {
+            Ok(member) => Ok(self.store.member(member.id).await?.unwrap_or(member)),
+            // A simultaneous approval may have linked or added them a moment ago.
+            Err(e) => match self.store.member_by_discord_id(request.requester).await? {
+                Some(member) => Ok(member),
+                None => Err(duplicate_as_user(e)),
+            },
         }
     }
 

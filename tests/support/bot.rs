@@ -172,6 +172,24 @@ impl Harness {
         (self.discord, self.openrouter, self.db)
     }
 
+    /// Stops the bot and starts it again on the same fakes, database and clock (a restart).
+    pub async fn restart(mut self) -> Harness {
+        if let Some(bot) = self.bot.take() {
+            bot.shutdown().await.expect("the bot stops cleanly");
+        }
+        let connections = self.discord.identify_payloads().len();
+        let bot = app::start_bot(&self.config, self.clock.clone())
+            .await
+            .expect("the bot starts again");
+        eventually("the bot to connect again", || {
+            (self.discord.identify_payloads().len() > connections).then_some(())
+        })
+        .await;
+        self.discord.wait_until_ready().await;
+        self.bot = Some(bot);
+        self
+    }
+
     /// `user` runs a slash command; returns what they saw.
     pub async fn runs(&self, command: SlashCommand) -> Reply {
         let id = self.discord.interact(command);
@@ -213,5 +231,73 @@ impl Harness {
         self.discord
             .wait_for_message_in(APPROVALS, |m| m.embed_text().contains(&title))
             .await
+    }
+}
+
+impl Harness {
+    /// The whole story for a member who ends up with a key: request, an admin approves, the
+    /// member reveals. Returns the plaintext key they saw.
+    pub async fn member_gets_key(&self, user: u64, name: &str) -> String {
+        let sent = self.requests_key(user, Some(name), "work").await;
+        let id: i64 = sent
+            .text()
+            .split('#')
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no request number in {:?}", sent.text()));
+        let card = self.card(id).await;
+        self.clicks_and_sees(DANA, &card, "Approve").await;
+        let dm = self
+            .discord
+            .wait_for_dm(user, |m| {
+                m.embed_text()
+                    .contains(&format!("Request #{id} was approved"))
+            })
+            .await;
+        let revealed = self.clicks_and_sees(user, &dm, "Reveal my key").await;
+        secret_in(&revealed.text()).unwrap_or_else(|| panic!("no key in {:?}", revealed.text()))
+    }
+
+    /// `/mykey` as `user` sees it now.
+    pub async fn mykey(&self, user: u64) -> Message {
+        self.runs(SlashCommand::new(user, "mykey"))
+            .await
+            .message
+            .expect("/mykey answers with a message")
+    }
+
+    /// The reply and every follow-up of an interaction, once `pages` messages have arrived.
+    pub async fn all_pages(&self, id: InteractionId, pages: usize) -> Vec<Message> {
+        let first = self.discord.reply_to(id).await;
+        let mut messages = vec![first.message.expect("a message reply")];
+        let followups = eventually("the follow-up pages", || {
+            let followups = self.discord.followups_to(id);
+            (followups.len() + 1 >= pages).then_some(followups)
+        })
+        .await;
+        messages.extend(followups);
+        messages
+    }
+}
+
+/// The `sk-or-v1-...` key in a text, if any.
+pub fn secret_in(text: &str) -> Option<String> {
+    text.split(|c: char| c.is_whitespace() || c == '`')
+        .find(|w| w.starts_with("sk-or-v1-"))
+        .map(str::to_string)
+}
+
+/// Polls `check` until it gives a value, for at most ten seconds.
+pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("gave up waiting for {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }

@@ -1,0 +1,308 @@
+//! End to end: a member's key after it exists: /budget, rotate, revoke, and the admin actions.
+
+mod support;
+
+use openrouter_team_bot::fake::discord::SlashCommand;
+use openrouter_team_bot::fake::openrouter::{Endpoint, Fault};
+use openrouter_team_bot::money::Usd;
+use openrouter_team_bot::openrouter::Usage;
+use openrouter_team_bot::reset::LimitReset;
+use support::bot::*;
+
+fn usage(daily_cents: i64) -> Usage {
+    let d = Usd::from_micros(daily_cents * 10_000);
+    Usage {
+        total: d + d + d,
+        daily: d,
+        weekly: d + d,
+        monthly: d + d + d,
+    }
+}
+
+on_each_database!(
+    budget_shows_live_figures_and_falls_back_to_the_last_snapshot,
+    |db| async move {
+        let h = Harness::start(db).await;
+        h.member_gets_key(MIA, "mia").await;
+        let hash = h.openrouter.keys()[0].hash.clone();
+        h.openrouter.set_usage(&hash, usage(550));
+
+        let live = h.runs(SlashCommand::new(MIA, "budget")).await;
+        assert!(live.ephemeral());
+        let text = live.text();
+        assert!(text.contains("live from OpenRouter"), "{text}");
+        assert!(text.contains("$5.50 of $10.00 per day"), "{text}");
+        assert!(text.contains("55%"), "{text}");
+        assert!(text.contains("$4.50"), "remaining: {text}");
+
+        // OpenRouter is slow: the answer still comes, from the stored figures, with their time.
+        h.openrouter.fail_next(
+            Endpoint::GetKey,
+            5,
+            Fault::Delay(std::time::Duration::from_secs(4)),
+        );
+        let slow = h.runs(SlashCommand::new(MIA, "budget")).await;
+        let text = slow.text();
+        assert!(text.contains("as of 09:00 UTC"), "{text}");
+        assert!(
+            text.contains("$0.00 of $10.00 per day"),
+            "stored figures are the last snapshot: {text}"
+        );
+
+        // OpenRouter is down.
+        h.openrouter
+            .fail_always(Endpoint::GetKey, Fault::status(503));
+        let down = h.runs(SlashCommand::new(MIA, "budget")).await;
+        assert!(down.text().contains("as of 09:00 UTC"), "{}", down.text());
+        assert!(
+            h.discord.violations().is_empty(),
+            "{:?}",
+            h.discord.violations()
+        );
+
+        // An admin can look at anyone's budget; a member without a key is told so.
+        h.openrouter.clear_faults();
+        let other = h
+            .runs(SlashCommand::new(DANA, "budget").user("member", MIA))
+            .await;
+        assert!(other.text().contains("Budget of mia"), "{}", other.text());
+        let none = h.runs(SlashCommand::new(OLU, "budget")).await;
+        assert!(
+            none.text().contains("You have no key yet"),
+            "{}",
+            none.text()
+        );
+    }
+);
+
+on_each_database!(
+    rotate_replaces_the_key_and_revoke_deletes_it,
+    |db| async move {
+        let h = Harness::start(db).await;
+        let first = h.member_gets_key(MIA, "mia").await;
+        let old_hash = h.openrouter.keys()[0].hash.clone();
+
+        let card = h.mykey(MIA).await;
+        assert!(
+            card.embed_text().contains("team:mia:r1"),
+            "{}",
+            card.embed_text()
+        );
+        assert!(
+            !card.text().contains(&first),
+            "the card never shows the key again"
+        );
+        let rotated = h.clicks_and_sees(MIA, &card, "Rotate").await;
+        let second = secret_in(&rotated.text()).expect("the new key is shown");
+        assert_ne!(first, second);
+        assert!(
+            rotated.text().contains("has been deleted"),
+            "{}",
+            rotated.text()
+        );
+        let keys = h.openrouter.keys();
+        assert_eq!(keys.len(), 1);
+        assert_ne!(keys[0].hash, old_hash);
+        assert_eq!(keys[0].name, "team:mia:r2");
+        assert_eq!(keys[0].limit, Some(Usd::from_dollars(10)));
+
+        let card = h.mykey(MIA).await;
+        let ask = h.clicks_and_sees(MIA, &card, "Revoke").await;
+        assert!(ask.text().contains("Revoke your key?"));
+        let confirm = ask.message.expect("a confirmation message");
+        let done = h.clicks_and_sees(MIA, &confirm, "Yes, revoke my key").await;
+        assert!(
+            done.text().contains("Revoked `team:mia:r2`"),
+            "{}",
+            done.text()
+        );
+        assert!(h.openrouter.keys().is_empty());
+        let card = h.mykey(MIA).await;
+        assert!(card.button("Request a key").is_some());
+        let alerts = h.discord.messages_in(ALERTS);
+        let lines: Vec<String> = alerts.iter().map(|m| m.content.clone()).collect();
+        assert!(lines.iter().any(|l| l.contains("rotate_key")), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("revoke_key")), "{lines:?}");
+        assert!(
+            h.discord.violations().is_empty(),
+            "{:?}",
+            h.discord.violations()
+        );
+    }
+);
+
+on_each_database!(
+    admins_disable_enable_limit_and_revoke_a_members_key,
+    |db| async move {
+        let h = Harness::start(db).await;
+        h.member_gets_key(MIA, "mia").await;
+        let hash = h.openrouter.keys()[0].hash.clone();
+
+        let reply = h
+            .runs(
+                SlashCommand::new(DANA, "keys")
+                    .subcommand("disable")
+                    .user("user", MIA),
+            )
+            .await;
+        assert!(
+            reply.text().contains("Disabled `team:mia:r1`"),
+            "{}",
+            reply.text()
+        );
+        assert!(h.openrouter.key(&hash).unwrap().disabled);
+        h.runs(
+            SlashCommand::new(DANA, "keys")
+                .subcommand("enable")
+                .user("user", MIA),
+        )
+        .await;
+        assert!(!h.openrouter.key(&hash).unwrap().disabled);
+
+        let reply = h
+            .runs(
+                SlashCommand::new(DANA, "keys")
+                    .subcommand("limit")
+                    .user("user", MIA)
+                    .string("usd", "25")
+                    // The choice's value, as Discord sends it: its position (daily, weekly, ...).
+                    .integer("reset", 1),
+            )
+            .await;
+        assert!(
+            reply.text().contains("is now $25.00 per week"),
+            "{}",
+            reply.text()
+        );
+        let key = h.openrouter.key(&hash).unwrap();
+        assert_eq!(key.limit, Some(Usd::from_dollars(25)));
+        assert_eq!(key.limit_reset, LimitReset::Weekly);
+
+        let bad = h
+            .runs(
+                SlashCommand::new(DANA, "keys")
+                    .subcommand("limit")
+                    .user("user", MIA)
+                    .string("usd", "-5"),
+            )
+            .await;
+        assert!(bad.text().contains("cannot be negative"), "{}", bad.text());
+        assert_eq!(
+            h.openrouter.key(&hash).unwrap().limit,
+            Some(Usd::from_dollars(25))
+        );
+
+        let reply = h
+            .runs(
+                SlashCommand::new(DANA, "keys")
+                    .subcommand("revoke")
+                    .user("user", MIA),
+            )
+            .await;
+        assert!(
+            reply.text().contains("Revoked `team:mia:r1`"),
+            "{}",
+            reply.text()
+        );
+        assert!(h.openrouter.keys().is_empty());
+        let audit: Vec<String> = h
+            .store()
+            .recent_audit(20)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        for action in ["disable_key", "enable_key", "set_limit", "revoke_key"] {
+            assert!(audit.iter().any(|a| a == action), "{action} in {audit:?}");
+        }
+        let missing = h
+            .runs(
+                SlashCommand::new(DANA, "keys")
+                    .subcommand("disable")
+                    .user("user", OLU),
+            )
+            .await;
+        assert!(
+            missing.text().contains("is not on the team roster"),
+            "{}",
+            missing.text()
+        );
+    }
+);
+
+on_each_database!(long_lists_for_300_members_fit_discord, |db| async move {
+    use openrouter_team_bot::team::{DiscordId, MemberName, TeamKey};
+    let h = Harness::start(db).await;
+    let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
+    for i in 0..300u64 {
+        let name = format!("member{i:03}-with-a-longish-name");
+        let member = h
+            .store()
+            .add_member(
+                &MemberName::parse(&name).unwrap(),
+                Some(DiscordId(10_000 + i)),
+                None,
+                now,
+            )
+            .await
+            .unwrap();
+        h.store()
+            .save_key(&TeamKey {
+                hash: format!("{i:064x}"),
+                member_id: Some(member.id),
+                request_id: None,
+                name: format!("team:{name}:r{i}"),
+                label: "sk-or-v1-abc...xyz".into(),
+                workspace_id: None,
+                disabled: i % 7 == 0,
+                limit: Some(Usd::from_dollars(10)),
+                reset: LimitReset::Daily,
+                usage: usage(i as i64),
+                guardrail_id: None,
+                created_at: now,
+                expires_at: None,
+                synced_at: Some(now),
+                deleted_at: None,
+            })
+            .await
+            .unwrap();
+    }
+    for command in [
+        SlashCommand::new(DANA, "team").subcommand("list"),
+        SlashCommand::new(DANA, "keys").subcommand("list"),
+    ] {
+        let id = h.discord.interact(command);
+        let first = h.discord.reply_to(id).await;
+        let title = first.embeds()[0]["title"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let pages: usize = title
+            .rsplit("of ")
+            .next()
+            .and_then(|n| n.trim_end_matches(')').parse().ok())
+            .unwrap_or_else(|| panic!("a paged title: {title}"));
+        assert!(pages > 1);
+        let messages = h.all_pages(id, pages).await;
+        let all: String = messages
+            .iter()
+            .map(|m| m.text())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for i in 0..300 {
+            let name = format!("member{i:03}-with-a-longish-name");
+            assert_eq!(
+                all.matches(&format!("**{name}**")).count(),
+                1,
+                "{name} once"
+            );
+        }
+        assert!(messages.iter().all(|m| m.ephemeral()));
+    }
+    assert!(
+        h.discord.violations().is_empty(),
+        "{:?}",
+        h.discord.violations()
+    );
+});
