@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::discord::{self, DiscordError, RunningBot};
+use crate::jobs::{JobContext, JobSettings, Runner, standard_jobs};
 use crate::openrouter::{ApiError, ClientSettings, HttpManagementApi, KeyListing, ManagementApi};
 use crate::secret::redact_url;
 use crate::store::{Store, StoreError};
@@ -74,20 +75,32 @@ pub async fn verify_management_key(api: &dyn ManagementApi) -> Result<String, Ap
     Ok(current.label)
 }
 
-/// A running bot: the Discord client and its background work.
+/// Whether scheduled jobs run by themselves or only when asked (tests drive them with a clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobMode {
+    /// The runner ticks every 30 seconds.
+    Background,
+    /// Nothing runs until [`Bot::run_due_jobs`] is called.
+    OnDemand,
+}
+
+/// A running bot: the Discord client and its scheduled jobs.
 pub struct Bot {
     pub team: Team,
+    pub runner: Arc<Runner>,
     discord: RunningBot,
-    housekeeping: tokio::task::JoinHandle<()>,
+    ticking: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Bot {
-    /// Disconnects from Discord, stops the background work and closes the database.
+    /// Runs the jobs that are due now (what the background ticker does every 30 seconds).
+    pub async fn run_due_jobs(&self) -> Vec<crate::jobs::RunReport> {
+        self.runner.tick().await
+    }
+
+    /// Disconnects from Discord, stops the jobs and closes the database.
     pub async fn shutdown(self) -> Result<(), AppError> {
-        self.housekeeping.abort();
-        let result = self.discord.shutdown().await;
-        self.team.store.close().await;
-        Ok(result?)
+        self.serve_until(async {}).await
     }
 
     /// Serves until `stop` resolves or the Discord client stops on its own (for example when
@@ -97,15 +110,21 @@ impl Bot {
         stop: impl std::future::Future<Output = ()>,
     ) -> Result<(), AppError> {
         let result = self.discord.serve_until(stop).await;
-        self.housekeeping.abort();
+        if let Some(ticking) = self.ticking {
+            ticking.abort();
+        }
         self.team.store.close().await;
         Ok(result?)
     }
 }
 
 /// Opens the database, checks both credentials and every configured id, recovers interrupted
-/// key creations, and connects to Discord.
-pub async fn start_bot(config: &Config, clock: Arc<dyn Clock>) -> Result<Bot, AppError> {
+/// key creations, connects to Discord and starts the jobs.
+pub async fn start_bot(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    jobs: JobMode,
+) -> Result<Bot, AppError> {
     let discord_settings = config.discord()?;
     let store = open_store(config).await?;
     let api = management_api(config)?;
@@ -140,29 +159,40 @@ pub async fn start_bot(config: &Config, clock: Arc<dyn Clock>) -> Result<Bot, Ap
             "recovered key requests interrupted while their key was created"
         );
     }
-    let housekeeping = tokio::spawn(housekeeping(http.clone(), team.clone()));
-    let discord = discord::start(http, team.clone(), guild_id, channels, guild_name).await?;
+    let runner = Arc::new(Runner::new(
+        standard_jobs(),
+        JobContext {
+            team: team.clone(),
+            notifier: Arc::new(discord::alerts::DiscordNotifier {
+                http: http.clone(),
+                channels,
+                team: team.clone(),
+            }),
+            settings: JobSettings::from_config(config),
+        },
+    ));
+    let discord = discord::start(
+        http,
+        team.clone(),
+        guild_id,
+        channels,
+        guild_name,
+        config.alerts.top_up_max,
+    )
+    .await?;
+    let ticking =
+        (jobs == JobMode::Background).then(|| runner.clone().spawn(Duration::from_secs(30)));
     Ok(Bot {
         team,
+        runner,
         discord,
-        housekeeping,
+        ticking,
     })
-}
-
-/// Work the bot does every minute: expiring requests nobody acted on.
-async fn housekeeping(http: Arc<poise::serenity_prelude::Http>, team: Team) {
-    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-    loop {
-        every_minute.tick().await;
-        if let Err(e) = discord::notify::expire_requests(&http, &team).await {
-            tracing::warn!(error = %e, "expiring requests failed; trying again in a minute");
-        }
-    }
 }
 
 /// `run`: start the bot and serve until SIGINT or SIGTERM.
 pub async fn run(config: &Config) -> Result<(), AppError> {
-    let bot = start_bot(config, Arc::new(SystemClock)).await?;
+    let bot = start_bot(config, Arc::new(SystemClock), JobMode::Background).await?;
     tracing::info!("the bot is running; stop it with Ctrl-C");
     bot.serve_until(async {
         if let Err(e) = shutdown_signal().await {

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod discord;
 pub mod fake;
+pub mod jobs;
 pub mod logging;
 pub mod money;
 pub mod openrouter;

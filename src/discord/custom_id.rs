@@ -2,7 +2,7 @@
 //! re-reads the row and re-checks who clicked.
 
 /// What a button or modal asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// `/mykey`'s "Request a key" button: opens the request form.
     OpenRequestForm,
@@ -23,6 +23,11 @@ pub enum Action {
         list: ListKind,
         page: u32,
     },
+    /// "Request top-up" on a budget alert: opens the top-up form for this key.
+    OpenTopUpForm(String),
+    SubmitTopUp(String),
+    ApproveTopUp(i64),
+    DenyTopUp(i64),
 }
 
 /// The lists that can be paged.
@@ -33,7 +38,7 @@ pub enum ListKind {
 
 impl Action {
     /// The `custom_id` for this action (always well under Discord's 100 characters).
-    pub fn id(self) -> String {
+    pub fn id(&self) -> String {
         match self {
             Action::OpenRequestForm => "mykey:request".into(),
             Action::SubmitRequest => "mykey:request_form".into(),
@@ -49,6 +54,10 @@ impl Action {
                 list: ListKind::Requests,
                 page,
             } => format!("page:requests:{page}"),
+            Action::OpenTopUpForm(hash) => format!("topup:request:{hash}"),
+            Action::SubmitTopUp(hash) => format!("topup:form:{hash}"),
+            Action::ApproveTopUp(id) => format!("topup:approve:{id}"),
+            Action::DenyTopUp(id) => format!("topup:deny:{id}"),
         }
     }
 
@@ -75,9 +84,19 @@ impl Action {
                 list: ListKind::Requests,
                 page: c?.parse().ok()?,
             },
+            ("topup", "request") => Action::OpenTopUpForm(key_hash(c?)?),
+            ("topup", "form") => Action::SubmitTopUp(key_hash(c?)?),
+            ("topup", "approve") => Action::ApproveTopUp(number()?),
+            ("topup", "deny") => Action::DenyTopUp(number()?),
             _ => return None,
         })
     }
+}
+
+/// A key hash as it may appear in an id: letters and digits only.
+fn key_hash(text: &str) -> Option<String> {
+    (!text.is_empty() && text.len() <= 80 && text.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then(|| text.to_string())
 }
 
 #[cfg(test)]
@@ -101,11 +120,15 @@ mod tests {
                 list: ListKind::Requests,
                 page: 3,
             },
+            Action::OpenTopUpForm("ab".repeat(32)),
+            Action::SubmitTopUp("ab".repeat(32)),
+            Action::ApproveTopUp(5),
+            Action::DenyTopUp(5),
         ];
         for action in actions {
             let id = action.id();
             assert!(id.len() <= 100);
-            assert_eq!(Action::parse(&id), Some(action), "{id}");
+            assert_eq!(Action::parse(&id), Some(action.clone()), "{id}");
         }
     }
 

@@ -76,17 +76,17 @@ fn form_values(rows: &[serenity::ActionRow]) -> Vec<(String, String)> {
         .collect()
 }
 
-struct Click<'a> {
-    ctx: &'a serenity::Context,
-    data: &'a Data,
-    caller: Caller,
+pub(super) struct Click<'a> {
+    pub(super) ctx: &'a serenity::Context,
+    pub(super) data: &'a Data,
+    pub(super) caller: Caller,
     /// The message the clicked button (or the form's button) was on.
-    message: Option<serenity::MessageId>,
-    values: Vec<(String, String)>,
+    pub(super) message: Option<serenity::MessageId>,
+    pub(super) values: Vec<(String, String)>,
 }
 
 impl Click<'_> {
-    fn value(&self, field: &str) -> Option<&str> {
+    pub(super) fn value(&self, field: &str) -> Option<&str> {
         self.values
             .iter()
             .find(|(id, _)| id == field)
@@ -198,6 +198,10 @@ impl Click<'_> {
                 commands::requests::send_page(self.ctx, self.data, &self.caller, r, page as usize)
                     .await
             }
+            Action::OpenTopUpForm(hash) => self.open_top_up_form(r, &hash).await,
+            Action::SubmitTopUp(hash) => self.submit_top_up(r, &hash).await,
+            Action::ApproveTopUp(id) => self.decide_top_up(r, id, true).await,
+            Action::DenyTopUp(id) => self.decide_top_up(r, id, false).await,
         }
     }
 

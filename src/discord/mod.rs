@@ -1,6 +1,7 @@
 //! The bot in Discord: turns slash commands, clicks and forms into calls on the team, and the
 //! results into replies. No business rules live here.
 
+pub mod alerts;
 pub mod caller;
 pub mod commands;
 pub mod custom_id;
@@ -9,6 +10,7 @@ pub mod notify;
 pub mod pages;
 pub mod render;
 pub mod respond;
+pub mod topups;
 pub mod types;
 
 use std::sync::Arc;
@@ -198,6 +200,7 @@ pub async fn start(
     guild_id: serenity::GuildId,
     channels: Channels,
     team_title: String,
+    top_up_max: crate::money::Usd,
 ) -> Result<RunningBot, DiscordError> {
     let data = Data {
         team,
@@ -205,6 +208,7 @@ pub async fn start(
         channels,
         live_budget_timeout: Duration::from_millis(2000),
         team_title,
+        top_up_max,
     };
     // Registering before connecting makes a refused command list stop the start-up with
     // Discord's reason, instead of leaving a connected bot without commands.

@@ -23,6 +23,8 @@ pub struct Data {
     pub live_budget_timeout: Duration,
     /// The team's name for quick-start attribution headers (the server's name).
     pub team_title: String,
+    /// The largest top-up a member can ask for.
+    pub top_up_max: crate::money::Usd,
 }
 
 /// Why a command or click failed.

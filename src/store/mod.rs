@@ -8,6 +8,7 @@ mod members;
 mod once;
 mod requests;
 mod rows;
+mod topups;
 mod usage;
 
 use std::str::FromStr;
@@ -16,7 +17,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use usage::{SnapshotRow, SyncSummary};
+pub use usage::{DaySpend, SnapshotRow, SyncSummary};
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -189,3 +189,58 @@ mod tests {
         assert_eq!(super::placeholders(2, 2), "($1, $2), ($3, $4)");
     }
 }
+
+/// One key's spend on one UTC day (the highest `usage_daily` its snapshots saw that day).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaySpend {
+    pub key_hash: String,
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    pub spent: Usd,
+}
+
+impl Store {
+    /// Each key's spend per UTC day from the day containing `from` on.
+    pub async fn daily_spend_since(
+        &self,
+        from: DateTime<Utc>,
+    ) -> Result<Vec<DaySpend>, StoreError> {
+        let day_start = secs(from).div_euclid(86_400) * 86_400;
+        let rows = sqlx::query(
+            "SELECT key_hash, taken_at / 86400 AS day, MAX(usage_daily_micros) AS spent \
+             FROM usage_snapshots WHERE taken_at >= $1 GROUP BY key_hash, taken_at / 86400",
+        )
+        .bind(day_start)
+        .fetch_all(self.pool())
+        .await
+        .doing("reading daily spend")?;
+        rows.iter()
+            .map(|row| {
+                Ok(DaySpend {
+                    key_hash: get(row, "key_hash")?,
+                    day: get(row, "day")?,
+                    spent: Usd::from_micros(get(row, "spent")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets runs of frequent jobs older than `cutoff` (weekly runs are kept).
+    pub async fn prune_job_runs(
+        &self,
+        jobs: &[&str],
+        cutoff: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for job in jobs {
+            removed += sqlx::query("DELETE FROM job_runs WHERE job = $1 AND claimed_at < $2")
+                .bind(*job)
+                .bind(secs(cutoff))
+                .execute(self.pool())
+                .await
+                .doing("pruning job runs")?
+                .rows_affected();
+        }
+        Ok(removed)
+    }
+}

@@ -1,6 +1,7 @@
 //! The team's rules and flows, free of Discord, SQL and HTTP types: the Discord layer and the
 //! jobs call into [`Team`], which talks to the outside through the store and [`ManagementApi`].
 
+pub mod alerts;
 pub mod audit;
 pub mod budget;
 pub mod error;
@@ -12,7 +13,10 @@ pub mod provisioning;
 pub mod request;
 pub mod requests;
 pub mod roster;
+pub mod team_alerts;
 pub mod tier;
+pub mod topup;
+pub mod topups;
 pub mod usage;
 
 use std::sync::Arc;

@@ -19,11 +19,11 @@ pub enum Filed {
 
 /// What an approval click led to.
 #[derive(Debug, Clone)]
-pub enum Decided {
+pub enum Decided<T = KeyRequest> {
     /// This admin's decision took effect.
-    Done(KeyRequest),
-    /// Someone got there first, or the request moved on (expired, cancelled, ...).
-    AlreadyDecided(KeyRequest),
+    Done(T),
+    /// Someone got there first, or it moved on (expired, cancelled, ...).
+    AlreadyDecided(T),
 }
 
 impl Team {

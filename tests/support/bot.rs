@@ -146,7 +146,7 @@ impl Harness {
         })
         .expect("the test config is valid");
         let clock = Arc::new(ManualClock::new(start));
-        let bot = app::start_bot(&config, clock.clone())
+        let bot = app::start_bot(&config, clock.clone(), app::JobMode::OnDemand)
             .await
             .expect("the bot starts");
         discord.wait_until_ready().await;
@@ -178,7 +178,7 @@ impl Harness {
             bot.shutdown().await.expect("the bot stops cleanly");
         }
         let connections = self.discord.identify_payloads().len();
-        let bot = app::start_bot(&self.config, self.clock.clone())
+        let bot = app::start_bot(&self.config, self.clock.clone(), app::JobMode::OnDemand)
             .await
             .expect("the bot starts again");
         eventually("the bot to connect again", || {
@@ -299,5 +299,32 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
             panic!("gave up waiting for {what}");
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+impl Harness {
+    /// Runs the scheduled jobs that are due at the harness clock's time.
+    pub async fn tick(&self) -> Vec<openrouter_team_bot::jobs::RunReport> {
+        self.bot
+            .as_ref()
+            .expect("the bot is running")
+            .run_due_jobs()
+            .await
+    }
+
+    /// Moves the clock (and the fake OpenRouter's) forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+        self.openrouter
+            .set_now(openrouter_team_bot::clock::Clock::now(self.clock.as_ref()));
+    }
+
+    /// The budget alerts posted in the alerts channel so far.
+    pub fn budget_alerts(&self) -> Vec<Message> {
+        self.discord
+            .messages_in(ALERTS)
+            .into_iter()
+            .filter(|m| m.embed_text().starts_with("Budget alert"))
+            .collect()
     }
 }

@@ -1,0 +1,226 @@
+//! What the scheduled jobs announce, as Discord posts: budget alerts (with a top-up button from
+//! 80 %), expired requests, reverted top-ups, credits and spike warnings.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use poise::serenity_prelude as serenity;
+use serenity::{ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateMessage, Http};
+
+use super::custom_id::Action;
+use super::notify::{dm, dm_message, quiet, refresh_card};
+use super::render::{self, when};
+use super::types::Channels;
+use crate::jobs::Notifier;
+use crate::team::alerts::BudgetAlert;
+use crate::team::team_alerts::{CreditsLow, Spike};
+use crate::team::topup::TopUp;
+use crate::team::{KeyRequest, RequestStatus, Team};
+
+/// Posts job announcements to the configured channels and DMs.
+pub struct DiscordNotifier {
+    pub http: Arc<Http>,
+    pub channels: Channels,
+    pub team: Team,
+}
+
+impl DiscordNotifier {
+    async fn post(&self, channel: serenity::ChannelId, message: CreateMessage) {
+        if let Err(e) = channel
+            .send_message(&self.http, message.allowed_mentions(quiet()))
+            .await
+        {
+            tracing::warn!(error = %e, channel = %channel, "could not post an announcement");
+        }
+    }
+}
+
+/// The window of a budget, in words: "today (UTC)", "this week", ...
+fn window_words(alert: &BudgetAlert) -> &'static str {
+    match alert.key.reset {
+        crate::reset::LimitReset::Daily => "today (UTC)",
+        crate::reset::LimitReset::Weekly => "this week (UTC, from Monday)",
+        crate::reset::LimitReset::Monthly => "this month (UTC)",
+        crate::reset::LimitReset::Never => "in total",
+    }
+}
+
+/// The embed of a budget alert.
+pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
+    let who = alert
+        .member
+        .as_ref()
+        .map(|m| match m.discord_user_id {
+            Some(id) => format!("{} (<@{id}>)", m.name),
+            None => m.name.to_string(),
+        })
+        .unwrap_or_else(|| "nobody (unowned key)".into());
+    let color = if alert.threshold >= 100 {
+        render::RED
+    } else if alert.threshold >= 80 {
+        render::YELLOW
+    } else {
+        render::BLUE
+    };
+    CreateEmbed::new()
+        .title(format!(
+            "Budget alert: {} at {}% of its limit",
+            alert
+                .member
+                .as_ref()
+                .map(|m| m.name.to_string())
+                .unwrap_or_else(|| alert.key.name.clone()),
+            alert.percent
+        ))
+        .color(color)
+        .description(format!(
+            "{} {}% threshold crossed.",
+            render::progress_bar(alert.percent),
+            alert.threshold
+        ))
+        .field("Member", who, true)
+        .field("Key", format!("`{}`", alert.key.name), true)
+        .field(
+            "Spent",
+            format!("{} {}", alert.spent, window_words(alert)),
+            true,
+        )
+        .field(
+            "Limit",
+            format!("{} {}", alert.limit, alert.key.reset.per_period()),
+            true,
+        )
+        .field(
+            "Resets",
+            alert
+                .window
+                .end
+                .map(when)
+                .unwrap_or_else(|| "never (lifetime limit)".into()),
+            true,
+        )
+}
+
+fn top_up_button(alert: &BudgetAlert) -> Vec<CreateActionRow> {
+    let id = Action::OpenTopUpForm(alert.key.hash.clone()).id();
+    if !alert.offers_top_up() || alert.member.is_none() || id.len() > 100 {
+        return vec![];
+    }
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(id)
+            .label("Request top-up")
+            .style(ButtonStyle::Primary),
+    ])]
+}
+
+#[async_trait]
+impl Notifier for DiscordNotifier {
+    async fn budget_alert(&self, alert: &BudgetAlert) {
+        let embed = budget_alert_embed(alert);
+        let rows = top_up_button(alert);
+        self.post(
+            self.channels.alerts,
+            CreateMessage::new()
+                .embed(embed.clone())
+                .components(rows.clone()),
+        )
+        .await;
+        if let Some(user) = alert.member.as_ref().and_then(|m| m.discord_user_id) {
+            dm(
+                &self.http,
+                serenity::UserId::new(user.0),
+                dm_message(embed, rows),
+            )
+            .await;
+        }
+    }
+
+    async fn requests_expired(&self, expired: &[KeyRequest]) {
+        for request in expired {
+            let tiers = &self.team.rules.tiers;
+            let tier = tiers
+                .get(&request.tier)
+                .unwrap_or_else(|| tiers.default_tier());
+            if let Err(e) =
+                refresh_card(&self.http, request, tier, request.member_id.is_some()).await
+            {
+                tracing::warn!(error = %e, request = request.id, "could not mark an expired request's card");
+            }
+            let what = match request.status {
+                RequestStatus::Expired if request.decided_at.is_some() => {
+                    "was approved, but the key was not revealed in time"
+                }
+                _ => "was not decided in time",
+            };
+            let embed = CreateEmbed::new()
+                .title("Your OpenRouter key request expired")
+                .description(format!(
+                    "Request #{} {what}. Run /mykey to ask again.",
+                    request.id
+                ))
+                .color(render::GREY);
+            dm(
+                &self.http,
+                serenity::UserId::new(request.requester.0),
+                dm_message(embed, vec![]),
+            )
+            .await;
+        }
+    }
+
+    async fn top_ups_reverted(&self, reverted: &[TopUp]) {
+        for top_up in reverted {
+            let embed = CreateEmbed::new()
+                .title("Your top-up has ended")
+                .description(format!(
+                    "The {} top-up on your key ended when its budget window reset; the usual limit applies again.",
+                    top_up.amount
+                ))
+                .color(render::GREY);
+            dm(
+                &self.http,
+                serenity::UserId::new(top_up.requested_by.0),
+                dm_message(embed, vec![]),
+            )
+            .await;
+        }
+    }
+
+    async fn credits_low(&self, notice: &CreditsLow) {
+        let runway = notice
+            .runway_days
+            .map(|d| {
+                format!(
+                    "about {d} days at the last week's pace ({} a day)",
+                    notice.daily_burn
+                )
+            })
+            .unwrap_or_else(|| "nothing was spent in the last week".into());
+        let embed = CreateEmbed::new()
+            .title("OpenRouter credits are running low")
+            .color(render::RED)
+            .description(format!(
+                "{} left of {} bought: {runway}. Add credits at https://openrouter.ai/settings/credits before keys stop working.",
+                notice.credits.balance(),
+                notice.credits.total_credits
+            ));
+        self.post(self.channels.alerts, CreateMessage::new().embed(embed))
+            .await;
+    }
+
+    async fn spike(&self, spike: &Spike) {
+        let who = match spike.member.discord_user_id {
+            Some(id) => format!("{} (<@{id}>)", spike.member.name),
+            None => spike.member.name.to_string(),
+        };
+        let embed = CreateEmbed::new()
+            .title(format!("Spend spike: {}", spike.member.name))
+            .color(render::YELLOW)
+            .description(format!(
+                "{who} has spent {} today (UTC), against a usual {} a day over the last week.",
+                spike.today, spike.usual
+            ));
+        self.post(self.channels.alerts, CreateMessage::new().embed(embed))
+            .await;
+    }
+}

@@ -1,0 +1,186 @@
+//! The bot's scheduled jobs: usage sync with budget alerts, housekeeping (expiry, top-up
+//! reverts), team checks (credits, spikes) and pruning.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Duration as Span;
+
+use super::runner::{Job, JobContext, JobError, JobSettings, Outcome};
+use super::schedule::{Due, Schedule};
+use crate::team::team_alerts::credits_low;
+use crate::team::usage::sync_usage;
+
+/// Every job the bot runs.
+pub fn standard_jobs() -> Vec<Arc<dyn Job>> {
+    vec![
+        Arc::new(Housekeeping),
+        Arc::new(SyncUsage),
+        Arc::new(TeamChecks),
+        Arc::new(Prune),
+    ]
+}
+
+/// Lists every key, stores a snapshot of each, then announces budget thresholds newly crossed.
+pub struct SyncUsage;
+
+#[async_trait]
+impl Job for SyncUsage {
+    fn name(&self) -> &'static str {
+        "sync"
+    }
+
+    fn schedule(&self, settings: &JobSettings) -> Schedule {
+        Schedule::Every(settings.sync.interval)
+    }
+
+    async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
+        let team = &context.team;
+        let summary = sync_usage(
+            team.api.as_ref(),
+            &team.store,
+            &context.settings.listing,
+            team.now(),
+        )
+        .await
+        .map_err(JobError::retry)?;
+        // The snapshot is stored; a failure from here on is not a reason to sync again.
+        let alerts = match team
+            .due_budget_alerts(&context.settings.alerts.thresholds)
+            .await
+        {
+            Ok(alerts) => alerts,
+            Err(e) => {
+                tracing::error!(error = %e, "checking budget alerts failed");
+                Vec::new()
+            }
+        };
+        for alert in &alerts {
+            context.notifier.budget_alert(alert).await;
+        }
+        Ok(format!("{} keys synced, {} alerts", summary.keys, alerts.len()).into())
+    }
+}
+
+/// Every minute: expires requests nobody acted on and puts back ended top-ups.
+pub struct Housekeeping;
+
+#[async_trait]
+impl Job for Housekeeping {
+    fn name(&self) -> &'static str {
+        "housekeeping"
+    }
+
+    fn schedule(&self, _settings: &JobSettings) -> Schedule {
+        Schedule::Every(Duration::from_secs(60))
+    }
+
+    async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
+        let team = &context.team;
+        let expired = team.expire_requests().await.map_err(JobError::retry)?;
+        if !expired.is_empty() {
+            context.notifier.requests_expired(&expired).await;
+        }
+        let reverted = team.revert_top_ups().await.map_err(JobError::retry)?;
+        if !reverted.is_empty() {
+            context.notifier.top_ups_reverted(&reverted).await;
+        }
+        Ok(format!(
+            "{} requests expired, {} top-ups reverted",
+            expired.len(),
+            reverted.len()
+        )
+        .into())
+    }
+}
+
+/// Every hour: credits running low (once a day at most) and spend spikes (once per member per
+/// day).
+pub struct TeamChecks;
+
+#[async_trait]
+impl Job for TeamChecks {
+    fn name(&self) -> &'static str {
+        "team_checks"
+    }
+
+    fn schedule(&self, _settings: &JobSettings) -> Schedule {
+        Schedule::Every(Duration::from_secs(3600))
+    }
+
+    async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
+        let team = &context.team;
+        let alerts = &context.settings.alerts;
+        let now = team.now();
+        let today = now.format("%Y-%m-%d").to_string();
+        let mut said = Vec::new();
+        let credits = team.api.credits().await.map_err(JobError::retry)?;
+        let burn = team.daily_burn().await.map_err(JobError::retry)?;
+        if let Some(low) = credits_low(credits, burn, alerts.credits_floor, alerts.runway_days)
+            && team
+                .store
+                .claim_notice("credits_low", "team", &today, now)
+                .await
+                .map_err(JobError::retry)?
+        {
+            context.notifier.credits_low(&low).await;
+            said.push("credits low".to_string());
+        }
+        let spikes = team
+            .spikes(alerts.spike_factor_percent, alerts.spike_min)
+            .await
+            .map_err(JobError::retry)?;
+        for spike in spikes {
+            if team
+                .store
+                .claim_notice("spike", spike.member.name.as_str(), &today, now)
+                .await
+                .map_err(JobError::retry)?
+            {
+                context.notifier.spike(&spike).await;
+                said.push(format!("spike {}", spike.member.name));
+            }
+        }
+        Ok(if said.is_empty() {
+            "nothing to report".to_string()
+        } else {
+            said.join(", ")
+        }
+        .into())
+    }
+}
+
+/// Once a day: thins old snapshots and forgets old runs of frequent jobs.
+pub struct Prune;
+
+#[async_trait]
+impl Job for Prune {
+    fn name(&self) -> &'static str {
+        "prune"
+    }
+
+    fn schedule(&self, _settings: &JobSettings) -> Schedule {
+        Schedule::Every(Duration::from_secs(86_400))
+    }
+
+    async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
+        let team = &context.team;
+        let now = team.now();
+        let cutoff = now - Span::days(context.settings.sync.snapshot_retention_days);
+        let snapshots = team
+            .store
+            .prune_snapshots(cutoff)
+            .await
+            .map_err(JobError::retry)?;
+        let runs = team
+            .store
+            .prune_job_runs(
+                &["sync", "housekeeping", "team_checks"],
+                now - Span::days(7),
+            )
+            .await
+            .map_err(JobError::retry)?;
+        Ok(format!("{snapshots} old snapshots and {runs} old job runs removed").into())
+    }
+}

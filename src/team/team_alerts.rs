@@ -1,0 +1,160 @@
+//! Team-level warnings: credits running low, and a member's spend spiking.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+
+use super::{Member, Team, TeamError};
+use crate::money::Usd;
+use crate::openrouter::Credits;
+use crate::store::DaySpend;
+
+/// The account's credits are running low.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreditsLow {
+    pub credits: Credits,
+    /// Average daily spend over the last 7 full days.
+    pub daily_burn: Usd,
+    /// Whole days left at that pace (`None` when nothing is being spent).
+    pub runway_days: Option<i64>,
+}
+
+/// A member spent far more today than usual.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spike {
+    pub member: Member,
+    pub today: Usd,
+    /// Their average daily spend over the previous 7 days.
+    pub usual: Usd,
+}
+
+/// Whether the credits call for a warning: balance under the floor, or runway under `runway_days`.
+pub fn credits_low(
+    credits: Credits,
+    daily_burn: Usd,
+    floor: Usd,
+    runway_days: i64,
+) -> Option<CreditsLow> {
+    let balance = credits.balance();
+    let runway = (daily_burn > Usd::ZERO).then(|| balance.micros() / daily_burn.micros());
+    let low = balance < floor || runway.is_some_and(|days| days < runway_days);
+    low.then_some(CreditsLow {
+        credits,
+        daily_burn,
+        runway_days: runway,
+    })
+}
+
+/// Whether `today` is a spike against the previous days' spend: above `factor_percent`% of the
+/// average and above `minimum`. No history means no spike.
+pub fn is_spike(today: Usd, previous_days: &[Usd], factor_percent: i64, minimum: Usd) -> bool {
+    if previous_days.is_empty() || today <= minimum {
+        return false;
+    }
+    let total: Usd = previous_days.iter().copied().sum();
+    let average = total.micros() / previous_days.len() as i64;
+    i128::from(today.micros()) * 100 > i128::from(average) * i128::from(factor_percent)
+}
+
+/// Spend per key per day: `day -> key -> spent`.
+fn by_day(spend: &[DaySpend]) -> HashMap<i64, HashMap<&str, Usd>> {
+    let mut days: HashMap<i64, HashMap<&str, Usd>> = HashMap::new();
+    for row in spend {
+        days.entry(row.day)
+            .or_default()
+            .insert(row.key_hash.as_str(), row.spent);
+    }
+    days
+}
+
+impl Team {
+    /// The account's average daily spend over the last 7 full UTC days.
+    pub async fn daily_burn(&self) -> Result<Usd, TeamError> {
+        let today = self.now().timestamp().div_euclid(86_400);
+        let spend = self
+            .store
+            .daily_spend_since(self.now() - Duration::days(7))
+            .await?;
+        let total: Usd = spend
+            .iter()
+            .filter(|row| row.day < today)
+            .map(|row| row.spent)
+            .sum();
+        Ok(Usd::from_micros(total.micros() / 7))
+    }
+
+    /// Members whose spend today is a spike against their previous 7 days.
+    pub async fn spikes(&self, factor_percent: i64, minimum: Usd) -> Result<Vec<Spike>, TeamError> {
+        let today = self.now().timestamp().div_euclid(86_400);
+        let spend = self
+            .store
+            .daily_spend_since(self.now() - Duration::days(7))
+            .await?;
+        let days = by_day(&spend);
+        let mut spikes = Vec::new();
+        for member in self.store.members().await? {
+            let keys = self.store.keys_of_member(member.id).await?;
+            if keys.is_empty() {
+                continue;
+            }
+            let spent_on = |day: i64| -> Option<Usd> {
+                let on_day = days.get(&day)?;
+                let spent: Vec<Usd> = keys
+                    .iter()
+                    .filter_map(|k| on_day.get(k.hash.as_str()).copied())
+                    .collect();
+                (!spent.is_empty()).then(|| spent.into_iter().sum())
+            };
+            let Some(spent_today) = spent_on(today) else {
+                continue;
+            };
+            let previous: Vec<Usd> = (today - 7..today).filter_map(spent_on).collect();
+            if is_spike(spent_today, &previous, factor_percent, minimum) {
+                let total: Usd = previous.iter().copied().sum();
+                spikes.push(Spike {
+                    member,
+                    today: spent_today,
+                    usual: Usd::from_micros(total.micros() / previous.len() as i64),
+                });
+            }
+        }
+        Ok(spikes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd(d: i64) -> Usd {
+        Usd::from_dollars(d)
+    }
+
+    #[test]
+    fn credits_are_low_under_the_floor_or_the_runway() {
+        let credits = |left: i64| Credits {
+            total_credits: usd(100),
+            total_usage: usd(100 - left),
+        };
+        assert!(
+            credits_low(credits(10), usd(1), usd(20), 7).is_some(),
+            "under the floor"
+        );
+        let runway = credits_low(credits(50), usd(10), usd(20), 7).expect("5 days left");
+        assert_eq!(runway.runway_days, Some(5));
+        assert!(credits_low(credits(50), usd(1), usd(20), 7).is_none());
+        assert!(credits_low(credits(50), Usd::ZERO, usd(20), 7).is_none());
+    }
+
+    #[test]
+    fn a_spike_needs_history_a_factor_and_a_minimum() {
+        let history = [usd(1), usd(1), usd(1)];
+        assert!(is_spike(usd(10), &history, 300, usd(5)));
+        assert!(!is_spike(usd(2), &history, 300, usd(1)), "under the factor");
+        assert!(
+            !is_spike(usd(4), &history, 300, usd(5)),
+            "under the minimum"
+        );
+        assert!(!is_spike(usd(10), &[], 300, usd(5)), "no history");
+    }
+}

@@ -1,0 +1,228 @@
+//! End to end: usage syncs, budget alerts exactly once per threshold and window, and top-ups.
+
+mod support;
+
+use chrono::Duration;
+use openrouter_team_bot::money::Usd;
+use openrouter_team_bot::openrouter::{KeyHash, Usage};
+use support::bot::*;
+
+fn spent(dollars_cents: i64) -> Usage {
+    let d = Usd::from_micros(dollars_cents * 10_000);
+    Usage {
+        total: d,
+        daily: d,
+        weekly: d,
+        monthly: d,
+    }
+}
+
+fn key_of(h: &Harness, member: &str) -> KeyHash {
+    h.openrouter
+        .keys()
+        .into_iter()
+        .find(|k| k.name.starts_with(&format!("team:{member}:")))
+        .expect("the member's key")
+        .hash
+}
+
+/// Sets the spend at the fake, moves five minutes on and runs the due jobs (a sync).
+async fn sync_with(h: &Harness, key: &KeyHash, cents: i64) {
+    h.openrouter.set_usage(key, spent(cents));
+    h.advance(Duration::minutes(5));
+    let ran = h.tick().await;
+    assert!(
+        ran.iter()
+            .any(|r| r.job == "sync" && r.outcome.contains("keys synced")),
+        "{ran:?}"
+    );
+}
+
+fn levels(alerts: &[openrouter_team_bot::fake::discord::Message]) -> Vec<String> {
+    alerts
+        .iter()
+        .map(|m| {
+            let text = m.embed_text();
+            text.split_once("% threshold")
+                .map(|(before, _)| before.rsplit(' ').next().unwrap_or("").to_string())
+                .unwrap_or(text)
+        })
+        .collect()
+}
+
+on_each_database!(
+    each_threshold_is_announced_once_per_window_even_across_restarts,
+    |db| async move {
+        let h = Harness::start(db).await;
+        h.member_gets_key(MIA, "mia").await;
+        let key = key_of(&h, "mia");
+
+        sync_with(&h, &key, 100).await; // 10 %
+        assert!(h.budget_alerts().is_empty());
+        sync_with(&h, &key, 550).await; // 55 %
+        let h = h.restart().await;
+        sync_with(&h, &key, 850).await; // 85 %
+        sync_with(&h, &key, 850).await; // unchanged: nothing new
+        let h = h.restart().await;
+        sync_with(&h, &key, 1200).await; // 120 %
+        sync_with(&h, &key, 1300).await;
+
+        let alerts = h.budget_alerts();
+        assert_eq!(
+            levels(&alerts),
+            vec!["50", "80", "100"],
+            "{:?}",
+            alerts.iter().map(|m| m.embed_text()).collect::<Vec<_>>()
+        );
+        let dms: Vec<_> = h
+            .discord
+            .dms_to(MIA)
+            .into_iter()
+            .filter(|m| m.embed_text().starts_with("Budget alert"))
+            .collect();
+        assert_eq!(dms.len(), 3, "each alert is also DMed");
+        assert!(
+            alerts[0].button("Request top-up").is_none(),
+            "no top-up at 50 %"
+        );
+        assert!(
+            alerts[1].button("Request top-up").is_some(),
+            "top-up from 80 %"
+        );
+        let text = alerts[2].embed_text();
+        assert!(text.contains("$12.00 today (UTC)"), "{text}");
+        assert!(text.contains("$10.00 per day"), "{text}");
+        assert!(text.contains("team:mia:r1"), "{text}");
+
+        // The next day the window is new and alerts start again.
+        h.advance(Duration::days(1));
+        sync_with(&h, &key, 600).await;
+        assert_eq!(levels(&h.budget_alerts()), vec!["50", "80", "100", "50"]);
+        assert!(
+            h.discord.violations().is_empty(),
+            "{:?}",
+            h.discord.violations()
+        );
+    }
+);
+
+on_each_database!(
+    a_jump_past_several_thresholds_is_one_alert,
+    |db| async move {
+        let h = Harness::start(db).await;
+        h.member_gets_key(OLU, "olu").await;
+        let key = key_of(&h, "olu");
+        sync_with(&h, &key, 100).await;
+        sync_with(&h, &key, 1000).await; // 10 % -> 100 %
+        sync_with(&h, &key, 1000).await;
+        assert_eq!(levels(&h.budget_alerts()), vec!["100"]);
+    }
+);
+
+on_each_database!(
+    a_top_up_is_requested_approved_applied_and_reverted_at_the_reset,
+    |db| async move {
+        let h = Harness::start(db).await;
+        h.member_gets_key(MIA, "mia").await;
+        let key = key_of(&h, "mia");
+        sync_with(&h, &key, 850).await; // 85 %: the alert offers a top-up
+        let dm = h
+            .discord
+            .wait_for_dm(MIA, |m| m.button("Request top-up").is_some())
+            .await;
+
+        // Only the owner may ask.
+        let refused = h.clicks(OLU, &dm, "Request top-up");
+        let refused = h
+            .discord
+            .answer_modal(refused, &[("amount", "5"), ("reason", "mine")])
+            .await;
+        assert_eq!(
+            h.discord.reply_to(refused).await.text(),
+            "Only the key's owner can ask for a top-up."
+        );
+        // Amounts are bounded by alerts.top_up_max_usd (50 by default) and must be numbers.
+        for (amount, says) in [
+            ("500", "at most $50.00"),
+            ("-5", "cannot be negative"),
+            ("lots", "not a dollar amount"),
+        ] {
+            let form = h.clicks(MIA, &dm, "Request top-up");
+            let sent = h.discord.answer_modal(form, &[("amount", amount)]).await;
+            let text = h.discord.reply_to(sent).await.text();
+            assert!(text.contains(says), "{amount}: {text}");
+        }
+
+        let form = h.clicks(MIA, &dm, "Request top-up");
+        let sent = h
+            .discord
+            .answer_modal(form, &[("amount", "5"), ("reason", "demo tomorrow")])
+            .await;
+        let reply = h.discord.reply_to(sent).await;
+        assert!(
+            reply.text().contains("Top-up #1 of $5.00"),
+            "{}",
+            reply.text()
+        );
+        let card = h
+            .discord
+            .wait_for_message_in(APPROVALS, |m| m.embed_text().contains("Top-up request #1"))
+            .await;
+        assert!(card.embed_text().contains("demo tomorrow"));
+        let denied_for_olu = h.clicks_and_sees(OLU, &card, "Approve top-up").await;
+        assert_eq!(denied_for_olu.text(), "Only team admins can do that.");
+        let approved = h.clicks_and_sees(DANA, &card, "Approve top-up").await;
+        assert!(
+            approved.text().contains("Top-up #1 approved"),
+            "{}",
+            approved.text()
+        );
+        assert_eq!(
+            h.openrouter.key(&key).unwrap().limit,
+            Some(Usd::from_dollars(15))
+        );
+        let again = h.clicks_and_sees(ERIK, &card, "Approve top-up").await;
+        assert!(again.text().contains("already applied"), "{}", again.text());
+        h.discord
+            .wait_for_dm(MIA, |m| {
+                m.embed_text().contains("was approved: the limit is raised")
+            })
+            .await;
+
+        // Still raised later the same day; back to normal after the daily reset.
+        h.advance(Duration::hours(2));
+        h.tick().await;
+        assert_eq!(
+            h.openrouter.key(&key).unwrap().limit,
+            Some(Usd::from_dollars(15))
+        );
+        h.advance(Duration::days(1));
+        h.tick().await;
+        assert_eq!(
+            h.openrouter.key(&key).unwrap().limit,
+            Some(Usd::from_dollars(10))
+        );
+        let actions: Vec<String> = h
+            .store()
+            .recent_audit(50)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        for action in ["request_top_up", "approve_top_up", "revert_top_up"] {
+            assert!(
+                actions.iter().any(|a| a == action),
+                "{action} in {actions:?}"
+            );
+        }
+        h.discord
+            .wait_for_dm(MIA, |m| m.embed_text().contains("Your top-up has ended"))
+            .await;
+        assert!(
+            h.discord.violations().is_empty(),
+            "{:?}",
+            h.discord.violations()
+        );
+    }
+);
