@@ -226,3 +226,81 @@ on_each_database!(
         );
     }
 );
+
+on_each_database!(low_credits_are_announced_once_a_day, |db| async move {
+    use openrouter_team_bot::openrouter::Credits;
+    let h = Harness::start(db).await;
+    let credits_alerts = |h: &Harness| {
+        h.discord
+            .messages_in(ALERTS)
+            .into_iter()
+            .filter(|m| m.embed_text().contains("credits are running low"))
+            .count()
+    };
+    h.openrouter.set_credits(Credits {
+        total_credits: Usd::from_dollars(100),
+        total_usage: Usd::from_dollars(95),
+    });
+    h.tick().await;
+    assert_eq!(credits_alerts(&h), 1);
+    let text = h.discord.messages_in(ALERTS).last().unwrap().embed_text();
+    assert!(text.contains("$5.00 left of $100.00"), "{text}");
+    h.advance(Duration::hours(2));
+    h.tick().await;
+    assert_eq!(credits_alerts(&h), 1, "at most once a day");
+    h.advance(Duration::days(1));
+    h.tick().await;
+    assert_eq!(credits_alerts(&h), 2);
+});
+
+on_each_database!(
+    a_spend_spike_is_announced_once_per_member_per_day,
+    |db| async move {
+        let h = Harness::start(db).await;
+        h.member_gets_key(MIA, "mia").await;
+        let key = key_of(&h, "mia");
+        let spikes = |h: &Harness| {
+            h.discord
+                .messages_in(ALERTS)
+                .into_iter()
+                .filter(|m| m.embed_text().starts_with("Spend spike"))
+                .collect::<Vec<_>>()
+        };
+        // A week of about a dollar a day.
+        let mut total = 0;
+        for _ in 0..7 {
+            h.advance(Duration::days(1));
+            total += 100;
+            h.openrouter.set_usage(
+                &key,
+                Usage {
+                    total: Usd::from_micros(total * 10_000),
+                    daily: Usd::from_dollars(1),
+                    weekly: Usd::from_dollars(1),
+                    monthly: Usd::from_dollars(1),
+                },
+            );
+            h.tick().await;
+        }
+        assert!(spikes(&h).is_empty(), "an ordinary day is no spike");
+        // Then eight dollars in a day (3x the usual and over the $5 minimum).
+        h.advance(Duration::days(1));
+        h.openrouter.set_usage(
+            &key,
+            Usage {
+                total: Usd::from_dollars(15),
+                daily: Usd::from_dollars(8),
+                weekly: Usd::from_dollars(8),
+                monthly: Usd::from_dollars(8),
+            },
+        );
+        h.tick().await;
+        h.advance(Duration::hours(1));
+        h.tick().await;
+        let found = spikes(&h);
+        assert_eq!(found.len(), 1, "once per member per day");
+        let text = found[0].embed_text();
+        assert!(text.contains("$8.00 today"), "{text}");
+        assert!(text.contains("usual $1.00 a day"), "{text}");
+    }
+);
