@@ -159,18 +159,40 @@ pub async fn start_bot(
             "recovered key requests interrupted while their key was created"
         );
     }
+    let notifier = Arc::new(discord::alerts::DiscordNotifier {
+        http: http.clone(),
+        guild_id,
+        channels,
+        team: team.clone(),
+    });
+    match team.sync_guardrails().await {
+        Ok(changes) => {
+            for change in changes {
+                tracing::info!(%change, "guardrails");
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not bring the tiers' guardrails in line with the config; they are tried again at the next start")
+        }
+    }
     let runner = Arc::new(Runner::new(
         standard_jobs(),
         JobContext {
             team: team.clone(),
-            notifier: Arc::new(discord::alerts::DiscordNotifier {
-                http: http.clone(),
-                channels,
-                team: team.clone(),
-            }),
+            notifier: notifier.clone(),
+            directory: notifier,
             settings: JobSettings::from_config(config),
         },
     ));
+    // Members who left while the bot was down are handled before it serves anyone.
+    match crate::jobs::reconcile(runner.context()).await {
+        Ok(outcome) => {
+            tracing::info!(outcome = %outcome.summary, "roster reconciled with the server")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not reconcile the roster with the server; the daily run tries again")
+        }
+    }
     let discord = discord::start(
         http,
         team.clone(),

@@ -13,15 +13,19 @@ use openrouter_team_bot::clock::ManualClock;
 use openrouter_team_bot::config::Config;
 use openrouter_team_bot::fake::openrouter::{Endpoint, FakeOpenRouter, Fault};
 use openrouter_team_bot::jobs::{
-    Due, Job, JobContext, JobError, JobSettings, Notifier, Outcome, Runner, Schedule, standard_jobs,
+    Directory, Due, Job, JobContext, JobError, JobSettings, Notifier, Outcome, Runner, Schedule,
+    standard_jobs,
 };
 use openrouter_team_bot::openrouter::{ClientSettings, HttpManagementApi};
 use openrouter_team_bot::store::Store;
 use openrouter_team_bot::team::alerts::BudgetAlert;
+use openrouter_team_bot::team::lifecycle::Departure;
+use openrouter_team_bot::team::reminders::KeyReminder;
 use openrouter_team_bot::team::team_alerts::{CreditsLow, Spike};
 use openrouter_team_bot::team::topup::TopUp;
-use openrouter_team_bot::team::{KeyRequest, Silent, Team, TeamRules};
+use openrouter_team_bot::team::{DiscordId, KeyRequest, Silent, Team, TeamRules};
 use secrecy::SecretString;
+use std::collections::HashSet;
 
 /// Announcements, counted.
 #[derive(Default)]
@@ -38,6 +42,15 @@ impl Notifier for Counted {
     async fn top_ups_reverted(&self, _reverted: &[TopUp]) {}
     async fn credits_low(&self, _notice: &CreditsLow) {}
     async fn spike(&self, _spike: &Spike) {}
+    async fn key_reminder(&self, _reminder: &KeyReminder) {}
+    async fn departed(&self, _departures: &[Departure]) {}
+}
+
+#[async_trait]
+impl Directory for Counted {
+    async fn member_ids(&self) -> Result<HashSet<DiscordId>, String> {
+        Ok(HashSet::new())
+    }
 }
 
 const CONFIG: &str = r#"
@@ -89,6 +102,7 @@ impl World {
             JobContext {
                 team,
                 notifier: Arc::new(Counted::default()),
+                directory: Arc::new(Counted::default()),
                 settings: JobSettings::from_config(&self.config),
             },
         )

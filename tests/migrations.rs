@@ -13,12 +13,20 @@ fn schema(folder: &str) -> BTreeMap<String, Vec<String>> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    let mut tables = BTreeMap::new();
+    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         let mut current: Option<String> = None;
         for line in text.lines().map(str::trim) {
-            if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+            if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+                let mut words = rest.split_whitespace();
+                let table = words.next().unwrap().to_string();
+                if let (Some("ADD"), Some("COLUMN"), Some(column)) =
+                    (words.next(), words.next(), words.next())
+                {
+                    tables.get_mut(&table).unwrap().push(column.to_string());
+                }
+            } else if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
                 let table = rest.split_whitespace().next().unwrap().to_string();
                 tables.insert(table.clone(), Vec::new());
                 current = Some(table);

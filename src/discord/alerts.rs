@@ -11,8 +11,13 @@ use super::custom_id::Action;
 use super::notify::{dm, dm_message, quiet, refresh_card};
 use super::render::{self, when};
 use super::types::Channels;
-use crate::jobs::Notifier;
+use std::collections::HashSet;
+
+use crate::jobs::{Directory, Notifier};
+use crate::team::DiscordId;
 use crate::team::alerts::BudgetAlert;
+use crate::team::lifecycle::Departure;
+use crate::team::reminders::{DisableReason, KeyNotice, KeyReminder};
 use crate::team::team_alerts::{CreditsLow, Spike};
 use crate::team::topup::TopUp;
 use crate::team::{KeyRequest, RequestStatus, Team};
@@ -20,6 +25,7 @@ use crate::team::{KeyRequest, RequestStatus, Team};
 /// Posts job announcements to the configured channels and DMs.
 pub struct DiscordNotifier {
     pub http: Arc<Http>,
+    pub guild_id: serenity::GuildId,
     pub channels: Channels,
     pub team: Team,
 }
@@ -222,5 +228,97 @@ impl Notifier for DiscordNotifier {
             ));
         self.post(self.channels.alerts, CreateMessage::new().embed(embed))
             .await;
+    }
+
+    async fn key_reminder(&self, reminder: &KeyReminder) {
+        let Some(user) = reminder.member.discord_user_id else {
+            return;
+        };
+        let key = format!("`{}`", reminder.key.name);
+        let why = |why: DisableReason| match why {
+            DisableReason::Overdue => "it is older than the team's maximum key age",
+            DisableReason::Idle => "it has not been used for a long time",
+        };
+        let (title, text, rotate) = match &reminder.notice {
+            KeyNotice::Rotate { age_days } => (
+                "Time to rotate your OpenRouter key",
+                format!(
+                    "Your key {key} is {age_days} days old. Rotate it: you get a new key (shown once) and the old one is deleted."
+                ),
+                true,
+            ),
+            KeyNotice::Expiring { at, days_left } => (
+                "Your OpenRouter key expires soon",
+                format!(
+                    "Your key {key} expires {} (in {days_left} days). Rotate it to get a fresh one.",
+                    when(*at)
+                ),
+                true,
+            ),
+            KeyNotice::WillBeDisabled { on, why: reason } => (
+                "Your OpenRouter key will be disabled",
+                format!(
+                    "Your key {key} will be disabled {} because {}. Rotate it (or use it) before then to keep working.",
+                    when(*on),
+                    why(*reason)
+                ),
+                true,
+            ),
+            KeyNotice::Disabled { why: reason } => (
+                "Your OpenRouter key was disabled",
+                format!(
+                    "Your key {key} was disabled because {}. Run /mykey to rotate it, or ask an admin to enable it.",
+                    why(*reason)
+                ),
+                false,
+            ),
+        };
+        let rows = if rotate {
+            vec![CreateActionRow::Buttons(vec![
+                CreateButton::new(Action::Rotate.id())
+                    .label("Rotate")
+                    .style(ButtonStyle::Primary),
+            ])]
+        } else {
+            vec![]
+        };
+        let embed = CreateEmbed::new()
+            .title(title)
+            .description(text)
+            .color(render::YELLOW);
+        dm(
+            &self.http,
+            serenity::UserId::new(user.0),
+            dm_message(embed, rows),
+        )
+        .await;
+    }
+
+    async fn departed(&self, departures: &[Departure]) {
+        tracing::info!(
+            count = departures.len(),
+            "members who left while the bot was away were handled"
+        );
+    }
+}
+
+#[async_trait]
+impl Directory for DiscordNotifier {
+    async fn member_ids(&self) -> Result<HashSet<DiscordId>, String> {
+        let mut ids = HashSet::new();
+        let mut after: Option<serenity::UserId> = None;
+        loop {
+            let page = self
+                .guild_id
+                .members(&self.http, Some(1000), after)
+                .await
+                .map_err(|e| format!("listing the server's members failed: {e}"))?;
+            let full = page.len() == 1000;
+            after = page.last().map(|m| m.user.id);
+            ids.extend(page.iter().map(|m| DiscordId(m.user.id.get())));
+            if !full {
+                return Ok(ids);
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod caller;
 pub mod commands;
 pub mod custom_id;
 pub mod interactions;
+pub mod members;
 pub mod notify;
 pub mod pages;
 pub mod render;
@@ -227,13 +228,23 @@ pub async fn start(
         on_error: |error| Box::pin(on_error(error)),
         event_handler: |framework, event| {
             Box::pin(async move {
-                if let serenity::FullEvent::InteractionCreate { interaction } = event {
-                    interactions::handle(
-                        framework.serenity_context,
-                        interaction,
-                        framework.user_data,
-                    )
-                    .await;
+                let ctx = framework.serenity_context;
+                let data = framework.user_data;
+                match event {
+                    serenity::FullEvent::InteractionCreate { interaction } => {
+                        interactions::handle(ctx, interaction, data).await;
+                    }
+                    serenity::FullEvent::GuildMemberRemoval { guild_id, user, .. }
+                        if *guild_id == data.guild_id =>
+                    {
+                        members::left(data, user.id).await;
+                    }
+                    serenity::FullEvent::GuildMemberUpdate { event: update, .. }
+                        if update.guild_id == data.guild_id =>
+                    {
+                        members::roles_changed(ctx, data, update).await;
+                    }
+                    _ => {}
                 }
                 Ok(())
             })

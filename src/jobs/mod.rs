@@ -7,7 +7,7 @@ mod runner;
 pub mod schedule;
 mod work;
 
-pub use notifier::Notifier;
+pub use notifier::{Directory, Notifier};
 pub use runner::{Job, JobContext, JobError, JobSettings, Outcome, RunReport, Runner};
 pub use schedule::{Due, Schedule};
-pub use work::standard_jobs;
+pub use work::{reconcile, standard_jobs};

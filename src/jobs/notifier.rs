@@ -3,10 +3,14 @@
 
 use async_trait::async_trait;
 
-use crate::team::KeyRequest;
+use std::collections::HashSet;
+
 use crate::team::alerts::BudgetAlert;
+use crate::team::lifecycle::Departure;
+use crate::team::reminders::KeyReminder;
 use crate::team::team_alerts::{CreditsLow, Spike};
 use crate::team::topup::TopUp;
+use crate::team::{DiscordId, KeyRequest};
 
 /// Announcements made by scheduled jobs. Each is called once per thing to announce; delivery
 /// problems are the implementation's to log.
@@ -22,4 +26,15 @@ pub trait Notifier: Send + Sync {
     async fn credits_low(&self, notice: &CreditsLow);
     /// A member's spend spiked today.
     async fn spike(&self, spike: &Spike);
+    /// A reminder or notice about a member's key (DM).
+    async fn key_reminder(&self, reminder: &KeyReminder);
+    /// Members found gone by the reconcile (the audit line is already posted).
+    async fn departed(&self, departures: &[Departure]);
+}
+
+/// Who is in the server, for reconciling the roster with it.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    /// Every member of the server (all pages).
+    async fn member_ids(&self) -> Result<HashSet<DiscordId>, String>;
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::notifier::Notifier;
+use super::notifier::{Directory, Notifier};
 use super::schedule::{Due, Schedule};
 use crate::config::{AlertSettings, Config, LifecycleSettings, ReportSettings, SyncSettings};
 use crate::openrouter::KeyListing;
@@ -39,6 +39,7 @@ impl JobSettings {
 pub struct JobContext {
     pub team: Team,
     pub notifier: Arc<dyn Notifier>,
+    pub directory: Arc<dyn Directory>,
     pub settings: JobSettings,
 }
 
@@ -109,6 +110,11 @@ impl Runner {
             context: Arc::new(context),
             instance: format!("{}-{}", std::process::id(), fastrand::u32(..)),
         }
+    }
+
+    /// What the jobs run with.
+    pub fn context(&self) -> &JobContext {
+        &self.context
     }
 
     /// Runs every job that is due now and not yet claimed. Returns what ran.

@@ -18,6 +18,8 @@ pub fn standard_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(Housekeeping),
         Arc::new(SyncUsage),
         Arc::new(TeamChecks),
+        Arc::new(KeyReminders),
+        Arc::new(MemberReconcile),
         Arc::new(Prune),
     ]
 }
@@ -183,4 +185,71 @@ impl Job for Prune {
             .map_err(JobError::retry)?;
         Ok(format!("{snapshots} old snapshots and {runs} old job runs removed").into())
     }
+}
+
+/// Every hour: rotate and expiry reminders, and disabling overdue or idle keys after notice.
+pub struct KeyReminders;
+
+#[async_trait]
+impl Job for KeyReminders {
+    fn name(&self) -> &'static str {
+        "key_reminders"
+    }
+
+    fn schedule(&self, _settings: &JobSettings) -> Schedule {
+        Schedule::Every(Duration::from_secs(3600))
+    }
+
+    async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
+        let reminders = context
+            .team
+            .due_key_reminders(&context.settings.lifecycle)
+            .await
+            .map_err(JobError::retry)?;
+        for reminder in &reminders {
+            context.notifier.key_reminder(reminder).await;
+        }
+        Ok(format!("{} reminders", reminders.len()).into())
+    }
+}
+
+/// Once a day (and at start-up): members who left the server while the bot was not watching.
+pub struct MemberReconcile;
+
+#[async_trait]
+impl Job for MemberReconcile {
+    fn name(&self) -> &'static str {
+        "member_reconcile"
+    }
+
+    fn schedule(&self, _settings: &JobSettings) -> Schedule {
+        Schedule::Every(Duration::from_secs(86_400))
+    }
+
+    async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
+        reconcile(context).await
+    }
+}
+
+/// Compares the roster with the server's members and handles everyone who left.
+pub async fn reconcile(context: &JobContext) -> Result<Outcome, JobError> {
+    let present = context
+        .directory
+        .member_ids()
+        .await
+        .map_err(JobError::retry)?;
+    let departures = context
+        .team
+        .reconcile_members(&present)
+        .await
+        .map_err(JobError::retry)?;
+    if !departures.is_empty() {
+        context.notifier.departed(&departures).await;
+    }
+    Ok(format!(
+        "{} server members, {} departures handled",
+        present.len(),
+        departures.len()
+    )
+    .into())
 }

@@ -203,4 +203,33 @@ impl Store {
             .doing("recording a key's guardrail")?;
         Ok(result.rows_affected() == 1)
     }
+
+    /// Live keys whose spend has not moved since before `cutoff`, with the time of the first
+    /// snapshot that shows their current total (when they were last seen spending).
+    pub async fn idle_keys(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<(TeamKey, DateTime<Utc>)>, StoreError> {
+        let sql = format!(
+            "SELECT {cols}, idle.since FROM keys JOIN ( \
+               SELECT s.key_hash, MIN(s.taken_at) AS since FROM usage_snapshots s \
+               JOIN keys k ON k.hash = s.key_hash AND s.usage_micros = k.usage_micros \
+               GROUP BY s.key_hash) idle ON idle.key_hash = keys.hash \
+             WHERE keys.deleted_at IS NULL AND idle.since <= $1 AND keys.created_at <= $1 \
+             ORDER BY keys.name",
+            cols = COLUMNS
+                .split(", ")
+                .map(|c| format!("keys.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(secs(cutoff))
+            .fetch_all(self.pool())
+            .await
+            .doing("finding idle keys")?;
+        rows.iter()
+            .map(|row| Ok((team_key(row)?, super::rows::get_time(row, "since")?)))
+            .collect()
+    }
 }

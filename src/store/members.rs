@@ -7,7 +7,8 @@ use super::rows::{get, get_opt_id, get_opt_time, get_time, secs};
 use super::{Doing, Store, StoreError, is_unique_violation};
 use crate::team::{DiscordId, Member, MemberName, MemberStatus};
 
-const COLUMNS: &str = "id, name, discord_user_id, tier, status, created_at, departed_at";
+const COLUMNS: &str =
+    "id, name, discord_user_id, tier, effective_tier, status, created_at, departed_at";
 
 fn member(row: &AnyRow) -> Result<Member, StoreError> {
     let name: String = get(row, "name")?;
@@ -18,6 +19,7 @@ fn member(row: &AnyRow) -> Result<Member, StoreError> {
             .map_err(|e| StoreError::Corrupt(format!("members.name: {e}")))?,
         discord_user_id: get_opt_id(row, "discord_user_id")?,
         tier: get(row, "tier")?,
+        effective_tier: get(row, "effective_tier")?,
         status: match status.as_str() {
             "departed" => MemberStatus::Departed,
             _ => MemberStatus::Active,
@@ -161,6 +163,23 @@ impl Store {
             .await
             .doing("setting a member's tier")?;
         Ok(result.rows_affected() == 1)
+    }
+
+    /// Records the tier whose rules the member's keys now follow.
+    pub async fn set_effective_tier(
+        &self,
+        id: i64,
+        tier: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE members SET effective_tier = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(tier)
+            .bind(secs(now))
+            .execute(self.pool())
+            .await
+            .doing("recording a member's tier")?;
+        Ok(())
     }
 
     /// Marks an active member as departed. False when they already were (so a departure is

@@ -142,4 +142,23 @@ impl Store {
         .doing("recording a notice")?;
         Ok(result.rows_affected() == 1)
     }
+
+    /// When a notice was claimed, if it was.
+    pub async fn notice_sent_at(
+        &self,
+        kind: &str,
+        subject: &str,
+        period: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<i64> = sqlx::query_scalar(
+            "SELECT sent_at FROM notices_sent WHERE kind = $1 AND subject = $2 AND period = $3",
+        )
+        .bind(kind)
+        .bind(subject)
+        .bind(period)
+        .fetch_optional(self.pool())
+        .await
+        .doing("reading a notice")?;
+        Ok(at.map(super::rows::time))
+    }
 }

@@ -283,6 +283,25 @@ impl Store {
         rows.iter().map(request).collect()
     }
 
+    /// Withdraws a user's requests still waiting (pending or approved), returning them.
+    pub async fn cancel_open_requests_of(
+        &self,
+        user: DiscordId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<KeyRequest>, StoreError> {
+        let sql = format!(
+            "UPDATE key_requests SET status = 'cancelled', updated_at = $2 \
+             WHERE discord_user_id = $1 AND status IN ('pending', 'approved') RETURNING {COLUMNS}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user.to_db())
+            .bind(secs(now))
+            .fetch_all(self.pool())
+            .await
+            .doing("withdrawing a user's requests")?;
+        rows.iter().map(request).collect()
+    }
+
     /// Remembers where the approval card was posted.
     pub async fn set_approval_message(
         &self,

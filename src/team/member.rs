@@ -90,6 +90,8 @@ pub struct Member {
     pub discord_user_id: Option<DiscordId>,
     /// The tier an admin set; `None` means the roles or the default decide.
     pub tier: Option<String>,
+    /// The tier whose rules the member's keys were last given.
+    pub effective_tier: Option<String>,
     pub status: MemberStatus,
     pub created_at: DateTime<Utc>,
     pub departed_at: Option<DateTime<Utc>>,

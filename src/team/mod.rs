@@ -5,11 +5,14 @@ pub mod alerts;
 pub mod audit;
 pub mod budget;
 pub mod error;
+pub mod guardrails;
 pub mod key;
 pub mod key_actions;
+pub mod lifecycle;
 pub mod member;
 pub mod permissions;
 pub mod provisioning;
+pub mod reminders;
 pub mod request;
 pub mod requests;
 pub mod roster;
@@ -46,6 +49,7 @@ pub struct TeamRules {
     pub request_expiry_days: i64,
     pub key_expiry_days: Option<i64>,
     pub admin_role_ids: Vec<u64>,
+    pub on_member_leave: crate::config::OnMemberLeave,
 }
 
 impl TeamRules {
@@ -57,6 +61,7 @@ impl TeamRules {
             request_expiry_days: config.lifecycle.request_expiry_days,
             key_expiry_days: config.lifecycle.key_expiry_days,
             admin_role_ids: config.discord_unchecked().admin_role_ids.clone(),
+            on_member_leave: config.lifecycle.on_member_leave,
         }
     }
 

@@ -158,6 +158,9 @@ impl Team {
         };
         self.store.save_key(&key).await?;
         self.store
+            .set_effective_tier(member_id, tier.name.as_str(), now)
+            .await?;
+        self.store
             .finish_provisioning(request.id, &key.hash, now)
             .await?;
         let actor = Actor {
