@@ -55,5 +55,8 @@ async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
         Command::Keys {
             command: KeysCommand::List { format, stored },
         } => cli::list_keys(&config, format, stored).await,
+        Command::Keys {
+            command: KeysCommand::Import { .. },
+        } => cli::import_keys(&config).await,
     }
 }

@@ -115,6 +115,45 @@ pub async fn list_keys(config: &Config, format: KeyFormat, stored: bool) -> Resu
     Ok(())
 }
 
+/// `keys import --match-names`: links unowned keys to members by name and prints what it did.
+pub async fn import_keys(config: &Config) -> Result<(), AppError> {
+    let store = app::open_store(config).await?;
+    let api = app::management_api(config)?;
+    let keys = list_all_keys(api.as_ref(), &app::key_listing(config)).await?;
+    let team = crate::team::Team {
+        store: store.clone(),
+        api,
+        rules: std::sync::Arc::new(crate::team::TeamRules::from_config(config)),
+        clock: std::sync::Arc::new(crate::clock::SystemClock),
+        announcer: std::sync::Arc::new(crate::team::Silent),
+    };
+    let report = team
+        .import_by_name(&keys)
+        .await
+        .map_err(|e| AppError::Failed(e.to_string()))?;
+    store.close().await;
+    println!(
+        "{} keys at OpenRouter: {} linked now, {} already owned, {} not matched.",
+        keys.len(),
+        report.linked.len(),
+        report.already_owned,
+        report.unmatched.len()
+    );
+    if !report.linked.is_empty() {
+        println!("\nLinked:");
+        for (key, member) in &report.linked {
+            println!("  {key} -> {member}");
+        }
+    }
+    if !report.unmatched.is_empty() {
+        println!("\nNot matched (link them with /team adopt, or leave them unowned):");
+        for key in &report.unmatched {
+            println!("  {key}");
+        }
+    }
+    Ok(())
+}
+
 fn totals(rows: &[KeyRow]) -> (Usd, Usd, Usd) {
     (
         rows.iter().map(|r| r.usage.daily).sum(),

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::logging::LogFormat;
 
 pub use check::check;
-pub use keys::{KeyFormat, list_keys};
+pub use keys::{KeyFormat, import_keys, list_keys};
 pub use sync::sync_now;
 
 /// A Discord bot that runs a team's OpenRouter API keys.
@@ -62,5 +62,12 @@ pub enum KeysCommand {
         /// Read the keys stored at the last sync instead of asking OpenRouter.
         #[arg(long)]
         stored: bool,
+    },
+    /// Link keys that already exist at OpenRouter to the members whose names they carry.
+    Import {
+        /// Match key names against member names (for example `alice-laptop` or
+        /// `team:alice:r3` to the member alice).
+        #[arg(long, required = true)]
+        match_names: bool,
     },
 }

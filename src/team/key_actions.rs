@@ -136,6 +136,7 @@ impl Team {
         admin: &Caller,
         user: DiscordId,
         hash: &str,
+        rename: bool,
     ) -> Result<TeamKey, TeamError> {
         self.require_admin(admin)?;
         let member = self.linked_member(user).await?;
@@ -145,7 +146,7 @@ impl Team {
                 "That is not a key hash. Copy the hash from `/keys list` or the OpenRouter dashboard (not the key itself).",
             ));
         }
-        let api_key = match self.api.get_key(&KeyHash(hash.to_string())).await {
+        let mut api_key = match self.api.get_key(&KeyHash(hash.to_string())).await {
             Ok(key) => key,
             Err(ApiError::NotFound { .. }) => {
                 return Err(TeamError::user(format!(
@@ -162,6 +163,19 @@ impl Team {
             return Err(TeamError::user(
                 "That key already belongs to another member. Revoke or unlink it first.",
             ));
+        }
+        if rename {
+            let name = format!("{}:{}:adopted", self.rules.key_name_prefix, member.name);
+            api_key = self
+                .api
+                .update_key(
+                    &api_key.hash,
+                    &KeyUpdate {
+                        name: Some(name),
+                        ..Default::default()
+                    },
+                )
+                .await?;
         }
         let key = TeamKey {
             hash: api_key.hash.to_string(),

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod budget;
 pub mod error;
 pub mod guardrails;
+pub mod import;
 pub mod key;
 pub mod key_actions;
 pub mod lifecycle;
@@ -50,6 +51,7 @@ pub struct TeamRules {
     pub key_expiry_days: Option<i64>,
     pub admin_role_ids: Vec<u64>,
     pub on_member_leave: crate::config::OnMemberLeave,
+    pub idle_key_days: i64,
 }
 
 impl TeamRules {
@@ -62,6 +64,7 @@ impl TeamRules {
             key_expiry_days: config.lifecycle.key_expiry_days,
             admin_role_ids: config.discord_unchecked().admin_role_ids.clone(),
             on_member_leave: config.lifecycle.on_member_leave,
+            idle_key_days: config.lifecycle.idle_key_days,
         }
     }
 

@@ -32,6 +32,7 @@ fn id(user: &serenity::User) -> DiscordId {
 pub async fn list(
     ctx: Context<'_>,
     #[description = "Only keys that no member owns"] unowned: Option<bool>,
+    #[description = "Only keys without spend for lifecycle.idle_key_days"] idle: Option<bool>,
 ) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
     let team = &ctx.data().team;
@@ -44,7 +45,23 @@ pub async fn list(
         .into_iter()
         .map(|m| (m.id, m.name.to_string()))
         .collect();
-    let keys = team.store.live_keys().await.map_err(TeamError::from)?;
+    let only_idle = idle.unwrap_or(false);
+    let (keys, idle_since) = if only_idle {
+        let cutoff = team.now() - chrono::Duration::days(team.rules.idle_key_days);
+        let idle = team
+            .store
+            .idle_keys(cutoff)
+            .await
+            .map_err(TeamError::from)?;
+        let since: HashMap<String, chrono::DateTime<chrono::Utc>> =
+            idle.iter().map(|(k, at)| (k.hash.clone(), *at)).collect();
+        (idle.into_iter().map(|(k, _)| k).collect::<Vec<_>>(), since)
+    } else {
+        (
+            team.store.live_keys().await.map_err(TeamError::from)?,
+            HashMap::new(),
+        )
+    };
     let only_unowned = unowned.unwrap_or(false);
     let lines: Vec<String> = keys
         .iter()
@@ -55,7 +72,7 @@ pub async fn list(
                 .and_then(|id| members.get(&id).cloned())
                 .unwrap_or_else(|| "(unowned)".into());
             format!(
-                "**{owner}** `{}` · today {} · week {} · month {} · {}{}",
+                "**{owner}** `{}` · today {} · week {} · month {} · {}{}{}",
                 k.name,
                 k.usage.daily,
                 k.usage.weekly,
@@ -64,7 +81,11 @@ pub async fn list(
                     Some(l) => format!("limit {l} {}", k.reset.per_period()),
                     None => "no limit".into(),
                 },
-                if k.disabled { " · disabled" } else { "" }
+                if k.disabled { " · disabled" } else { "" },
+                idle_since
+                    .get(&k.hash)
+                    .map(|at| format!(" · no spend since {}", render::when(*at)))
+                    .unwrap_or_default()
             )
         })
         .collect();

@@ -140,13 +140,16 @@ pub async fn adopt(
     #[description = "The Discord user (linked with /team link)"] user: serenity::User,
     #[description = "The key's hash (from /keys list or the OpenRouter dashboard)"]
     key_hash: String,
+    #[description = "Rename it to the bot's naming scheme (default: keep its name)"] rename: Option<
+        bool,
+    >,
 ) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
     ctx.defer_ephemeral().await?;
     let key = ctx
         .data()
         .team
-        .adopt_key(&caller, id(&user), &key_hash)
+        .adopt_key(&caller, id(&user), &key_hash, rename.unwrap_or(false))
         .await?;
     say(
         ctx,
