@@ -85,6 +85,16 @@ auto_approve = true
     )
 }
 
+fn parse_config(text: &str, openrouter: &FakeOpenRouter) -> Config {
+    let management_key = openrouter.management_key();
+    Config::parse(text, |name| match name {
+        "DISCORD_TOKEN" => Some(DISCORD_TOKEN.to_string()),
+        "OPENROUTER_MANAGEMENT_KEY" => Some(management_key.clone()),
+        _ => None,
+    })
+    .expect("the test config is valid")
+}
+
 /// The guild of every bot test: two admins, two members, one Manage-Server holder.
 pub fn guild() -> FakeGuild {
     FakeGuild::new(GUILD, "Acme AI", BOT_USER, DISCORD_TOKEN)
@@ -111,6 +121,7 @@ pub fn guild() -> FakeGuild {
 
 /// A running bot with its fakes and database.
 pub struct Harness {
+    config_text: String,
     pub discord: FakeDiscord,
     pub openrouter: FakeOpenRouter,
     pub db: TestDb,
@@ -138,19 +149,14 @@ impl Harness {
         let start = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
         openrouter.set_now(start);
         let text = config_text(&discord, &openrouter, &db, extra);
-        let management_key = openrouter.management_key();
-        let config = Config::parse(&text, |name| match name {
-            "DISCORD_TOKEN" => Some(DISCORD_TOKEN.to_string()),
-            "OPENROUTER_MANAGEMENT_KEY" => Some(management_key.clone()),
-            _ => None,
-        })
-        .expect("the test config is valid");
+        let config = parse_config(&text, &openrouter);
         let clock = Arc::new(ManualClock::new(start));
         let bot = app::start_bot(&config, clock.clone(), app::JobMode::OnDemand)
             .await
             .expect("the bot starts");
         discord.wait_until_ready().await;
         Harness {
+            config_text: text,
             discord,
             openrouter,
             db,
@@ -158,6 +164,25 @@ impl Harness {
             config,
             bot: Some(bot),
         }
+    }
+
+    /// Stops the bot, lets `while_down` change the world, and starts the bot again.
+    pub async fn restart_after(
+        mut self,
+        while_down: impl FnOnce(&FakeDiscord, &FakeOpenRouter),
+    ) -> Harness {
+        if let Some(bot) = self.bot.take() {
+            bot.shutdown().await.expect("the bot stops cleanly");
+        }
+        while_down(&self.discord, &self.openrouter);
+        self.restart().await
+    }
+
+    /// Restarts the bot with an edited config file (`edit` gets the text and returns the new one).
+    pub async fn restart_with(mut self, edit: impl FnOnce(String) -> String) -> Harness {
+        self.config_text = edit(self.config_text.clone());
+        self.config = parse_config(&self.config_text, &self.openrouter);
+        self.restart().await
     }
 
     pub fn store(&self) -> &Store {
