@@ -41,7 +41,11 @@ pub async fn open_store(config: &Config) -> Result<Store, AppError> {
     let store = Store::connect(url, config.database.max_connections)
         .await
         .map_err(|e| {
-            AppError::Failed(format!("cannot open the database {}: {e}", redact_url(url)))
+            AppError::Failed(format!(
+                "cannot open the database {} (set by {}): {e}",
+                redact_url(url),
+                config.database.url_setting
+            ))
         })?;
     store.migrate().await?;
     Ok(store)

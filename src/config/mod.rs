@@ -129,6 +129,8 @@ pub struct OpenRouterSettings {
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: String,
+    /// Where `url` came from, for messages: `DATABASE_URL` or `database.url`.
+    pub url_setting: &'static str,
     pub max_connections: u32,
 }
 
@@ -358,6 +360,7 @@ fn database_settings(
     }
     Ok(DatabaseSettings {
         url,
+        url_setting: setting,
         max_connections,
     })
 }

@@ -14,7 +14,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+
+/// How long connecting to the database, or waiting for a free connection, may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub use usage::{SnapshotRow, SyncSummary};
 
@@ -86,9 +89,24 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url).doing("reading the database URL")?;
+        // One plain connection first: the pool retries a refused connection until its acquire
+        // timeout and then reports only that it timed out, never why.
+        let probe = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
+            .await
+            .unwrap_or_else(|_| {
+                Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                )))
+            })
+            .doing("connecting to the database")?;
+        probe
+            .close()
+            .await
+            .doing("closing the first database connection")?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(CONNECT_TIMEOUT)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
