@@ -37,8 +37,15 @@ pub enum AppError {
 
 /// Opens the configured database and brings its schema up to date.
 pub async fn open_store(config: &Config) -> Result<Store, AppError> {
+    let store = connect_store(config).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Opens the configured database as it is.
+pub async fn connect_store(config: &Config) -> Result<Store, AppError> {
     let url = &config.database.url;
-    let store = Store::connect(url, config.database.max_connections)
+    Store::connect(url, config.database.max_connections)
         .await
         .map_err(|e| {
             AppError::Failed(format!(
@@ -46,9 +53,7 @@ pub async fn open_store(config: &Config) -> Result<Store, AppError> {
                 redact_url(url),
                 config.database.url_setting
             ))
-        })?;
-    store.migrate().await?;
-    Ok(store)
+        })
 }
 
 /// The OpenRouter client for the configured management key.

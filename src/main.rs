@@ -47,15 +47,7 @@ async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
     match command {
         Command::Run => app::run(&config).await,
         Command::Check => cli::check(&cli.config, env).await,
-        Command::Migrate => {
-            let store = app::open_store(&config).await?;
-            store.close().await;
-            println!(
-                "The database is up to date ({}).",
-                openrouter_team_bot::secret::redact_url(&config.database.url)
-            );
-            Ok(())
-        }
+        Command::Migrate => cli::migrate(&config).await,
         Command::Sync => cli::sync_now(&config).await,
         Command::Keys {
             command: KeysCommand::List { format, stored },

@@ -21,6 +21,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub use usage::{SnapshotRow, SyncSummary};
 
+/// What [`Store::migrate`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migrated {
+    /// Migrations the database had already.
+    pub earlier: i64,
+    /// Migrations applied now.
+    pub applied: i64,
+}
+
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -126,8 +135,9 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
-    /// Brings the schema up to date.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    /// Brings the schema up to date and says what that took.
+    pub async fn migrate(&self) -> Result<Migrated, StoreError> {
+        let earlier = self.applied_migrations().await?;
         match self.backend {
             Backend::Sqlite => {
                 sqlx::migrate!("./migrations/sqlite")
@@ -140,7 +150,35 @@ impl Store {
                     .await?
             }
         }
-        Ok(())
+        let now = self.applied_migrations().await?;
+        Ok(Migrated {
+            earlier,
+            applied: now - earlier,
+        })
+    }
+
+    /// How many migrations the database has had; 0 before the first.
+    async fn applied_migrations(&self) -> Result<i64, StoreError> {
+        let table_exists = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM pg_tables WHERE tablename = '_sqlx_migrations' \
+                 AND schemaname = current_schema()"
+            }
+        };
+        let tables: i64 = sqlx::query_scalar(table_exists)
+            .fetch_one(&self.pool)
+            .await
+            .doing("looking for the migrations table")?;
+        if tables == 0 {
+            return Ok(0);
+        }
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .doing("counting applied migrations")
     }
 
     pub fn backend(&self) -> Backend {
