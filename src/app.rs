@@ -38,14 +38,23 @@ pub enum AppError {
 
 /// Opens the configured database and brings its schema up to date.
 pub async fn open_store(config: &Config) -> Result<Store, AppError> {
-    let url = &config.database.url;
-    let store = Store::connect(url, config.database.max_connections)
-        .await
-        .map_err(|e| {
-            AppError::Failed(format!("cannot open the database {}: {e}", redact_url(url)))
-        })?;
+    let store = connect_store(config).await?;
     store.migrate().await?;
     Ok(store)
+}
+
+/// Opens the configured database as it is.
+pub async fn connect_store(config: &Config) -> Result<Store, AppError> {
+    let url = &config.database.url;
+    Store::connect(url, config.database.max_connections)
+        .await
+        .map_err(|e| {
+            AppError::Failed(format!(
+                "cannot open the database {} (set by {}): {e}",
+                redact_url(url),
+                config.database.url_setting
+            ))
+        })
 }
 
 /// The OpenRouter client for the configured management key.

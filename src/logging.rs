@@ -116,3 +116,22 @@ pub fn init(format: LogFormat, scrubber: Scrubber) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }
+
+/// Prints the error that ends a command on stderr: `error: ...` in text mode, or one JSON
+/// object like the log lines in JSON mode, so that whatever collects the logs can read every
+/// line. Printed whatever `RUST_LOG` says: the operator must always learn why a command failed.
+pub fn print_error(format: LogFormat, message: &str) {
+    match format {
+        LogFormat::Text => eprintln!("error: {message}"),
+        LogFormat::Json => eprintln!(
+            "{}",
+            serde_json::json!({
+                "timestamp": chrono::Utc::now()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "level": "ERROR",
+                "message": message,
+                "target": env!("CARGO_CRATE_NAME"),
+            })
+        ),
+    }
+}

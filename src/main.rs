@@ -17,11 +17,12 @@ fn env(name: &str) -> Option<String> {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let scrubber = Scrubber::default();
-    logging::init(cli.log_format, scrubber.clone());
+    let log_format = cli.log_format;
+    logging::init(log_format, scrubber.clone());
     match run(cli, &scrubber).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", scrubber.scrub(&e.to_string()));
+            logging::print_error(log_format, &scrubber.scrub(&e.to_string()));
             ExitCode::FAILURE
         }
     }
@@ -29,28 +30,24 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
     let command = cli.command.unwrap_or(Command::Run);
+    let config = Config::load(&cli.config, env);
+    // Known before anything can log: `check` too talks to OpenRouter and Discord.
+    if let Ok(config) = &config {
+        if let Some(token) = &config.discord_unchecked().token {
+            scrubber.add(token.expose_secret());
+        }
+        if let Ok(key) = config.management_key() {
+            scrubber.add(key.expose_secret());
+        }
+    }
     if let Command::Check = command {
         return cli::check(&cli.config, env).await;
     }
-    let config = Config::load(&cli.config, env)?;
-    if let Some(token) = &config.discord_unchecked().token {
-        scrubber.add(token.expose_secret());
-    }
-    if let Ok(key) = config.management_key() {
-        scrubber.add(key.expose_secret());
-    }
+    let config = config?;
     match command {
         Command::Run => app::run(&config).await,
         Command::Check => cli::check(&cli.config, env).await,
-        Command::Migrate => {
-            let store = app::open_store(&config).await?;
-            store.close().await;
-            println!(
-                "The database is up to date ({}).",
-                openrouter_team_bot::secret::redact_url(&config.database.url)
-            );
-            Ok(())
-        }
+        Command::Migrate => cli::migrate(&config).await,
         Command::Sync => cli::sync_now(&config).await,
         Command::Keys {
             command: KeysCommand::List { format, stored },

@@ -19,7 +19,11 @@ pub fn redact_keys(text: &str) -> String {
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
             .unwrap_or(after.len());
         out.push_str(prefix);
-        out.push_str("…[redacted]");
+        // A bare prefix carries no secret; it is also how a masked key starts, so leaving it
+        // alone keeps masking an already masked text from adding a second marker.
+        if key_len > 0 {
+            out.push_str("…[redacted]");
+        }
         rest = &after[key_len..];
     }
     out.push_str(rest);
@@ -47,6 +51,13 @@ mod tests {
             "bad key sk-or-…[redacted], try again (sk-or-…[redacted])"
         );
         assert!(!redacted.contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn masking_twice_changes_nothing_more() {
+        let once = redact_keys("bad key sk-or-v1-0123456789abcdef.");
+        assert_eq!(redact_keys(&once), once);
+        assert_eq!(once, "bad key sk-or-…[redacted].");
     }
 
     #[test]

@@ -77,15 +77,29 @@ fn missing_credentials_and_ids_say_what_to_set() {
 #[test]
 fn an_unknown_key_is_named() {
     let message = error_of(&EXAMPLE.replace("interval = \"5m\"", "intervall = \"5m\""));
-    assert!(message.contains("intervall"), "{message}");
+    assert!(message.contains("setting `sync.intervall`"), "{message}");
     let message = error_of("[tiers.basic]\nlimit_usd = 5\nlimits_reset = \"daily\"\n");
-    assert!(message.contains("limits_reset"), "{message}");
+    assert!(
+        message.contains(
+            "setting `tiers.basic.limits_reset` (line 3, column 1): unknown field `limits_reset`"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "{message}");
+    let message = error_of("[tiers.basic]\nlimit_usd = 5\n[discrod]\n");
+    assert!(
+        message.contains("line 3, column 2: unknown field `discrod`"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_wrong_type_is_named() {
     let message = error_of("[tiers.basic]\nlimit_usd = \"ten\"\n");
-    assert!(message.contains("limit_usd"), "{message}");
+    assert!(
+        message.contains("setting `tiers.basic.limit_usd`"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -165,4 +179,5 @@ fn loading_a_missing_file_names_it() {
     let err = Config::load(std::path::Path::new("/nonexistent/config.toml"), no_env).unwrap_err();
     assert!(matches!(err, ConfigError::Read { .. }));
     assert!(err.to_string().contains("/nonexistent/config.toml"));
+    assert!(err.to_string().contains("config.example.toml"), "{err}");
 }

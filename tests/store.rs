@@ -362,6 +362,24 @@ on_each_database!(
 );
 
 on_each_database!(
+    a_key_gone_between_two_syncs_in_the_same_second_is_seen_to_vanish,
+    |db| async move {
+        let store = &db.store;
+        let keys: Vec<ApiKey> = (0..3).map(|i| api_key(i, i as i64)).collect();
+        store.record_sync(&keys, now()).await.unwrap();
+
+        let summary = store.record_sync(&keys[1..], now()).await.unwrap();
+
+        assert_eq!(summary.vanished, 1);
+        let gone = store.key(keys[0].hash.as_str()).await.unwrap().unwrap();
+        assert_eq!(gone.deleted_at, Some(now()));
+        assert_eq!(store.live_keys().await.unwrap().len(), 2);
+        let summary = store.record_sync(&keys[1..], now()).await.unwrap();
+        assert_eq!(summary.vanished, 0, "a key vanishes once");
+    }
+);
+
+on_each_database!(
     old_snapshots_are_thinned_to_one_per_key_per_day,
     |db| async move {
         let store = &db.store;

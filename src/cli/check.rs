@@ -78,9 +78,21 @@ pub async fn check(
 
 async fn check_database(config: &Config) -> Result<String, String> {
     let url = &config.database.url;
-    if let Some(path) = sqlite_path(url)
-        && !Path::new(path).exists()
+    let setting = config.database.url_setting;
+    if let Some(path) = sqlite_path(url).map(Path::new)
+        && !path.exists()
     {
+        let folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        if !folder.is_dir() {
+            return Err(format!(
+                "{} (set by {setting}) cannot be created: {} is not a folder",
+                redact_url(url),
+                folder.display()
+            ));
+        }
         return Ok(format!(
             "{} does not exist yet; `migrate` or `run` creates it",
             redact_url(url)
@@ -88,7 +100,7 @@ async fn check_database(config: &Config) -> Result<String, String> {
     }
     let store = Store::connect(url, 1)
         .await
-        .map_err(|e| format!("cannot open {}: {e}", redact_url(url)))?;
+        .map_err(|e| format!("cannot open {} (set by {setting}): {e}", redact_url(url)))?;
     let version = store.server_version().await.map_err(|e| e.to_string());
     store.close().await;
     Ok(format!("{} ({})", redact_url(url), version?))

@@ -94,7 +94,7 @@ pub async fn list_keys(config: &Config, format: KeyFormat, stored: bool) -> Resu
             .collect()
     } else {
         if !stored {
-            eprintln!(
+            tracing::warn!(
                 "No OPENROUTER_MANAGEMENT_KEY is set: showing the keys stored at the last sync."
             );
         }

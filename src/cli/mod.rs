@@ -2,6 +2,7 @@
 
 mod check;
 mod keys;
+mod migrate;
 mod sync;
 
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use crate::logging::LogFormat;
 
 pub use check::check;
 pub use keys::{KeyFormat, import_keys, list_keys};
+pub use migrate::migrate;
 pub use sync::sync_now;
 
 /// A Discord bot that runs a team's OpenRouter API keys.

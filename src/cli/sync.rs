@@ -16,6 +16,7 @@ pub async fn sync_now(config: &Config) -> Result<(), AppError> {
         summary.keys,
         match summary.vanished {
             0 => String::new(),
+            1 => "; 1 known key no longer exists there".to_string(),
             n => format!("; {n} known keys no longer exist there"),
         }
     );

@@ -24,7 +24,7 @@ pub const ENV_DATABASE_URL: &str = "DATABASE_URL";
 /// A problem with the configuration, naming the setting and the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the config file {path}: {source}")]
+    #[error("cannot read the config file {path}: {source}{hint}", hint = read_hint(.source))]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -35,6 +35,51 @@ pub enum ConfigError {
     Invalid { setting: String, reason: String },
     #[error("`{setting}` is not set: {hint}")]
     Missing { setting: String, hint: String },
+}
+
+/// What to do about a config file that cannot be read, when there is an obvious answer.
+fn read_hint(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => {
+            " (copy config.example.toml to config.toml and fill it in, or name the file with --config or OPENROUTER_TEAM_BOT_CONFIG)"
+        }
+        _ => "",
+    }
+}
+
+/// A TOML error on one line: the setting it is about (or else its table), where it is, and
+/// what is wrong.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().lines().collect::<Vec<_>>().join(" ");
+    let Some(before) = error.span().and_then(|span| text.get(..span.start)) else {
+        return message;
+    };
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before[line_start..].chars().count() + 1;
+    let current = text.lines().nth(line - 1).unwrap_or("").trim();
+    // An error in a table header is about the header itself, not about the table above it.
+    let in_header = current.starts_with('[');
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .and_then(|header| header.get(..header.find(']')?))
+        .map(|header| header.trim_start_matches('[').trim())
+        .filter(|_| !in_header);
+    let key = current
+        .split_once('=')
+        .map(|(key, _)| key.trim())
+        .filter(|key| !in_header && !key.is_empty() && !key.starts_with('#'));
+    match (table, key) {
+        (Some(table), Some(key)) => {
+            format!("setting `{table}.{key}` (line {line}, column {column}): {message}")
+        }
+        (None, Some(key)) => format!("setting `{key}` (line {line}, column {column}): {message}"),
+        (Some(table), None) => format!("line {line}, column {column}, in [{table}]: {message}"),
+        (None, None) => format!("line {line}, column {column}: {message}"),
+    }
 }
 
 fn invalid(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError {
@@ -84,6 +129,8 @@ pub struct OpenRouterSettings {
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: String,
+    /// Where `url` came from, for messages: `DATABASE_URL` or `database.url`.
+    pub url_setting: &'static str,
     pub max_connections: u32,
 }
 
@@ -159,7 +206,7 @@ impl Config {
     pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let raw: file::File = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: PathBuf::from("<config>"),
-            message: e.to_string().trim_end().to_string(),
+            message: describe_toml_error(text, &e),
         })?;
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         Ok(Config {
@@ -313,6 +360,7 @@ fn database_settings(
     }
     Ok(DatabaseSettings {
         url,
+        url_setting: setting,
         max_connections,
     })
 }

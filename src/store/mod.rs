@@ -15,9 +15,21 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+
+/// How long connecting to the database, or waiting for a free connection, may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub use usage::{DaySpend, SnapshotRow, SyncSummary};
+
+/// What [`Store::migrate`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migrated {
+    /// Migrations the database had already.
+    pub earlier: i64,
+    /// Migrations applied now.
+    pub applied: i64,
+}
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,9 +99,24 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url).doing("reading the database URL")?;
+        // One plain connection first: the pool retries a refused connection until its acquire
+        // timeout and then reports only that it timed out, never why.
+        let probe = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
+            .await
+            .unwrap_or_else(|_| {
+                Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                )))
+            })
+            .doing("connecting to the database")?;
+        probe
+            .close()
+            .await
+            .doing("closing the first database connection")?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(CONNECT_TIMEOUT)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -109,8 +136,9 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
-    /// Brings the schema up to date.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    /// Brings the schema up to date and says what that took.
+    pub async fn migrate(&self) -> Result<Migrated, StoreError> {
+        let earlier = self.applied_migrations().await?;
         match self.backend {
             Backend::Sqlite => {
                 sqlx::migrate!("./migrations/sqlite")
@@ -123,7 +151,35 @@ impl Store {
                     .await?
             }
         }
-        Ok(())
+        let now = self.applied_migrations().await?;
+        Ok(Migrated {
+            earlier,
+            applied: now - earlier,
+        })
+    }
+
+    /// How many migrations the database has had; 0 before the first.
+    async fn applied_migrations(&self) -> Result<i64, StoreError> {
+        let table_exists = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM pg_tables WHERE tablename = '_sqlx_migrations' \
+                 AND schemaname = current_schema()"
+            }
+        };
+        let tables: i64 = sqlx::query_scalar(table_exists)
+            .fetch_one(&self.pool)
+            .await
+            .doing("looking for the migrations table")?;
+        if tables == 0 {
+            return Ok(0);
+        }
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .doing("counting applied migrations")
     }
 
     pub fn backend(&self) -> Backend {

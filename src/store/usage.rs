@@ -1,5 +1,7 @@
 //! Usage snapshots: what every key had spent at each sync, written in one transaction per sync.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
 use super::rows::{get, get_time, secs};
@@ -55,6 +57,11 @@ impl Store {
             .await
             .doing("starting a sync transaction")?;
         let taken_at = secs(now);
+        let known: Vec<String> =
+            sqlx::query_scalar("SELECT hash FROM keys WHERE deleted_at IS NULL")
+                .fetch_all(&mut *tx)
+                .await
+                .doing("reading the known keys")?;
         for chunk in keys.chunks(BATCH) {
             let sql = format!(
                 "INSERT INTO keys (hash, name, label, workspace_id, disabled, limit_micros, limit_reset, \
@@ -110,15 +117,31 @@ impl Store {
                 .await
                 .doing("storing usage snapshots")?;
         }
-        // Every listed key now carries this sync's time; the others are gone at OpenRouter.
-        let vanished = sqlx::query(
-            "UPDATE keys SET deleted_at = $1 WHERE deleted_at IS NULL AND (synced_at IS NULL OR synced_at < $1)",
-        )
-        .bind(taken_at)
-        .execute(&mut *tx)
-        .await
-        .doing("marking vanished keys")?
-        .rows_affected();
+        // Known keys that were not listed are gone at OpenRouter. Told apart by hash, not by
+        // sync time, which has whole seconds: two syncs within a second must see a key vanish.
+        let listed: HashSet<&str> = keys.iter().map(|k| k.hash.as_str()).collect();
+        let gone: Vec<&str> = known
+            .iter()
+            .map(String::as_str)
+            .filter(|hash| !listed.contains(hash))
+            .collect();
+        let mut vanished = 0;
+        for chunk in gone.chunks(BATCH) {
+            let hashes: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "UPDATE keys SET deleted_at = $1 WHERE deleted_at IS NULL AND hash IN ({})",
+                hashes.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(taken_at);
+            for hash in chunk {
+                query = query.bind(*hash);
+            }
+            vanished += query
+                .execute(&mut *tx)
+                .await
+                .doing("marking vanished keys")?
+                .rows_affected();
+        }
         tx.commit().await.doing("committing a sync")?;
         Ok(SyncSummary {
             keys: keys.len(),

@@ -15,10 +15,16 @@ pub struct TestDb {
 
 /// A fresh SQLite database.
 pub async fn sqlite() -> TestDb {
+    let db = empty_sqlite().await;
+    db.store.migrate().await.expect("SQLite migrates");
+    db
+}
+
+/// A fresh SQLite database without the bot's schema.
+pub async fn empty_sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}", dir.path().join("bot.db").display());
     let store = Store::connect(&url, 4).await.expect("SQLite opens");
-    store.migrate().await.expect("SQLite migrates");
     TestDb {
         store,
         url,
@@ -29,6 +35,14 @@ pub async fn sqlite() -> TestDb {
 
 /// A fresh PostgreSQL database, or `None` (with a note) when `TEST_DATABASE_URL` is not set.
 pub async fn postgres() -> Option<TestDb> {
+    let db = empty_postgres().await?;
+    db.store.migrate().await.expect("PostgreSQL migrates");
+    Some(db)
+}
+
+/// A fresh PostgreSQL database without the bot's schema, or `None` (with a note) when
+/// `TEST_DATABASE_URL` is not set.
+pub async fn empty_postgres() -> Option<TestDb> {
     let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
         eprintln!("skipping the PostgreSQL run: TEST_DATABASE_URL is not set");
         return None;
@@ -47,7 +61,6 @@ pub async fn postgres() -> Option<TestDb> {
     let store = Store::connect(&url, 4)
         .await
         .expect("the test database opens");
-    store.migrate().await.expect("PostgreSQL migrates");
     Some(TestDb {
         store,
         url,
@@ -105,9 +118,30 @@ impl Drop for TestDb {
 }
 
 /// Runs the same test body on SQLite and on PostgreSQL: `on_each_database!(name, |db| async move { ... })`
-/// defines `name::sqlite` and `name::postgres`.
+/// defines `name::sqlite` and `name::postgres`. `on_each_database!(empty name, |db| ...)` does the
+/// same with databases that have no schema yet.
 #[macro_export]
 macro_rules! on_each_database {
+    (empty $name:ident, |$db:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $db = $crate::support::db::empty_sqlite().await;
+                $body.await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($db) = $crate::support::db::empty_postgres().await else {
+                    return;
+                };
+                $body.await;
+            }
+        }
+    };
     ($name:ident, |$db:ident| $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
