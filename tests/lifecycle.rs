@@ -82,10 +82,11 @@ on_each_database!(
             Harness::start_with(db, guild(), "[lifecycle]\non_member_leave = \"delete\"\n").await;
         h.member_gets_key(MIA, "mia").await;
         h.discord.member_leaves(MIA);
-        eventually("the key to be deleted", || {
-            h.openrouter.keys().is_empty().then_some(())
-        })
-        .await;
+        // The audit line comes after the keys are handled.
+        h.discord
+            .wait_for_message_in(ALERTS, |m| m.content.contains("member_left"))
+            .await;
+        assert!(h.openrouter.keys().is_empty());
         let audit = h.store().recent_audit(10).await.unwrap();
         assert!(
             audit
