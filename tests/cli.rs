@@ -654,11 +654,33 @@ on_each_database!(
             .env("OPENROUTER_MANAGEMENT_KEY", &fake.management_key())
             .env("DISCORD_TOKEN", DISCORD_TOKEN);
 
+        // Before the first start the tier's guardrail does not exist yet: a warning, not a failure.
+        let first = operator.runs(&["check"]).await.succeeded();
+        assert!(
+            first
+                .check_line("guardrails")
+                .contains("tier basic has no guardrail yet"),
+            "{first}"
+        );
+        assert!(first.stdout.contains("WARN  guardrails"), "{first}");
+        fake.add_guardrail(
+            "team:tier:basic",
+            Some(vec![
+                "meta-llama/llama-3.1-8b-instruct".to_string(),
+                "openai/gpt-4o-mini".to_string(),
+            ]),
+        );
+
         let run = operator.runs(&["check"]).await.succeeded();
 
         let lines: Vec<&str> = run.stdout.lines().collect();
-        assert_eq!(lines.len(), 4, "{run}");
+        assert_eq!(lines.len(), 5, "{run}");
         assert!(lines.iter().all(|l| l.starts_with("ok    ")), "{run}");
+        assert!(
+            run.check_line("guardrails")
+                .contains("the guardrails of all 1 tiers with an allowlist match the config"),
+            "{run}"
+        );
         assert!(
             run.check_line("config")
                 .contains("config.toml (3 tiers; new members get basic)"),
@@ -669,7 +691,7 @@ on_each_database!(
             "{run}"
         );
         assert!(run.check_line("discord").contains("Acme AI"), "{run}");
-        assert_eq!(fake.request_count(Endpoint::CurrentKey), 1);
+        assert_eq!(fake.request_count(Endpoint::CurrentKey), 2);
     }
 );
 

@@ -11,14 +11,29 @@ use crate::store::Store;
 struct Line {
     what: &'static str,
     outcome: Result<String, String>,
+    /// A problem the bot fixes by itself at start-up: reported, but not a failure.
+    warn_only: bool,
 }
 
 impl Line {
-    fn print(&self) {
-        match &self.outcome {
-            Ok(detail) => println!("ok    {:<11} {detail}", self.what),
-            Err(problem) => println!("FAIL  {:<11} {problem}", self.what),
+    fn new(what: &'static str, outcome: Result<String, String>) -> Line {
+        Line {
+            what,
+            outcome,
+            warn_only: false,
         }
+    }
+
+    fn print(&self) {
+        match (&self.outcome, self.warn_only) {
+            (Ok(detail), _) => println!("ok    {:<11} {detail}", self.what),
+            (Err(problem), true) => println!("WARN  {:<11} {problem}", self.what),
+            (Err(problem), false) => println!("FAIL  {:<11} {problem}", self.what),
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.outcome.is_err() && !self.warn_only
     }
 }
 
@@ -30,43 +45,38 @@ pub async fn check(
     let config = match Config::load(config_path, env) {
         Ok(config) => config,
         Err(e) => {
-            Line {
-                what: "config",
-                outcome: Err(e.to_string()),
-            }
-            .print();
+            Line::new("config", Err(e.to_string())).print();
             return Err(AppError::Failed(
                 "the config file has a problem (see above)".into(),
             ));
         }
     };
-    let lines = [
-        Line {
-            what: "config",
-            outcome: Ok(format!(
+    let mut lines = vec![
+        Line::new(
+            "config",
+            Ok(format!(
                 "{} ({} tiers; new members get {})",
                 config_path.display(),
                 config.tiers.all().len(),
                 config.tiers.default_tier().name
             )),
-        },
-        Line {
-            what: "database",
-            outcome: check_database(&config).await,
-        },
-        Line {
-            what: "openrouter",
-            outcome: check_openrouter(&config).await,
-        },
-        Line {
-            what: "discord",
-            outcome: check_discord(&config).await,
-        },
+        ),
+        Line::new("database", check_database(&config).await),
+        Line::new("openrouter", check_openrouter(&config).await),
     ];
+    // The guardrails can only be compared once OpenRouter and the database answer.
+    if lines.iter().all(|l| l.outcome.is_ok()) {
+        lines.push(Line {
+            what: "guardrails",
+            outcome: check_guardrails(&config).await,
+            warn_only: true,
+        });
+    }
+    lines.push(Line::new("discord", check_discord(&config).await));
     for line in &lines {
         line.print();
     }
-    let failed = lines.iter().filter(|l| l.outcome.is_err()).count();
+    let failed = lines.iter().filter(|l| l.failed()).count();
     if failed > 0 {
         return Err(AppError::Failed(format!(
             "{failed} of {} checks failed",
@@ -123,6 +133,50 @@ async fn check_openrouter(config: &Config) -> Result<String, String> {
         "management key {label} at {}",
         config.openrouter.base_url
     ))
+}
+
+/// Whether each tier's guardrail at OpenRouter matches the config (without changing anything).
+async fn check_guardrails(config: &Config) -> Result<String, String> {
+    let with_models = config
+        .tiers
+        .all()
+        .iter()
+        .filter(|t| t.allowed_models.is_some())
+        .count();
+    if with_models == 0 {
+        return Ok("no tier has an allowlist, so no guardrail is needed".into());
+    }
+    let url = &config.database.url;
+    if let Some(path) = sqlite_path(url)
+        && !Path::new(path).exists()
+    {
+        return Ok(format!(
+            "{with_models} tiers with an allowlist; their guardrails are created at first start"
+        ));
+    }
+    let api = app::management_api(config).map_err(|e| format!("not checked: {e}"))?;
+    let store = Store::connect(url, 1)
+        .await
+        .map_err(|e| format!("not checked: cannot open {}: {e}", redact_url(url)))?;
+    let team = crate::team::Team {
+        store: store.clone(),
+        api,
+        rules: std::sync::Arc::new(crate::team::TeamRules::from_config(config)),
+        clock: std::sync::Arc::new(crate::clock::SystemClock),
+        announcer: std::sync::Arc::new(crate::team::Silent),
+    };
+    let drift = team.guardrail_drift().await;
+    store.close().await;
+    match drift {
+        Ok(drift) if drift.is_empty() => Ok(format!(
+            "the guardrails of all {with_models} tiers with an allowlist match the config"
+        )),
+        Ok(drift) => Err(format!(
+            "out of step with the config, put right at the next start: {}",
+            drift.join("; ")
+        )),
+        Err(e) => Err(format!("not checked: {}", e)),
+    }
 }
 
 async fn check_discord(config: &Config) -> Result<String, String> {
