@@ -28,12 +28,13 @@ pub async fn mykey(ctx: Context<'_>) -> Result<(), BotError> {
             .next(),
         None => None,
     };
-    let open = team.open_request_of(caller.id).await?;
+    // A user has at most one request in flight, and it is always their latest.
     let last = team
         .store
         .latest_request_for(caller.id)
         .await
         .map_err(TeamError::from)?;
+    let open = last.clone().filter(|r| r.status.is_open());
     let tier = team
         .rules
         .tiers
