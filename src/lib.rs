@@ -13,6 +13,7 @@ pub mod fake;
 pub mod logging;
 pub mod money;
 pub mod openrouter;
+pub mod report;
 pub mod reset;
 pub mod secret;
 pub mod store;

@@ -55,5 +55,6 @@ async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
         Command::Keys {
             command: KeysCommand::List { format, stored },
         } => cli::list_keys(&config, format, stored).await,
+        Command::Report(args) => cli::print_report(&config, &args).await,
     }
 }

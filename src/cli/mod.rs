@@ -2,6 +2,7 @@
 
 mod check;
 mod keys;
+mod report;
 mod sync;
 
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use crate::logging::LogFormat;
 
 pub use check::check;
 pub use keys::{KeyFormat, list_keys};
+pub use report::{ReportArgs, ReportFormat, print_report};
 pub use sync::sync_now;
 
 /// A Discord bot that runs a team's OpenRouter API keys.
@@ -50,6 +52,8 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Print the weekly digest from the database (Markdown or JSON), optionally with its chart.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@
 pub mod caller;
 pub mod commands;
 pub mod custom_id;
+pub mod digest;
 pub mod interactions;
 pub mod notify;
 pub mod pages;

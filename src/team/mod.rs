@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod budget;
+pub mod digest;
 pub mod error;
 pub mod key;
 pub mod key_actions;
