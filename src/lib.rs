@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod logging;
 pub mod money;
 pub mod openrouter;
+pub mod report;
 pub mod reset;
 pub mod secret;
 pub mod store;

@@ -55,5 +55,6 @@ async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
         Command::Keys {
             command: KeysCommand::Import { .. },
         } => cli::import_keys(&config).await,
+        Command::Report(args) => cli::print_report(&config, &args).await,
     }
 }

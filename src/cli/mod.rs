@@ -3,6 +3,7 @@
 mod check;
 mod keys;
 mod migrate;
+mod report;
 mod sync;
 
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use crate::logging::LogFormat;
 pub use check::check;
 pub use keys::{KeyFormat, import_keys, list_keys};
 pub use migrate::migrate;
+pub use report::{ReportArgs, ReportFormat, print_report};
 pub use sync::sync_now;
 
 /// A Discord bot that runs a team's OpenRouter API keys.
@@ -52,6 +54,8 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Print the weekly digest from the database (Markdown or JSON), optionally with its chart.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]

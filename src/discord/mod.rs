@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod caller;
 pub mod commands;
 pub mod custom_id;
+pub mod digest;
 pub mod interactions;
 pub mod members;
 pub mod notify;

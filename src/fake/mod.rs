@@ -3,3 +3,4 @@
 
 pub mod discord;
 pub mod openrouter;
+pub mod usage;

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod budget;
+pub mod digest;
 pub mod error;
 pub mod guardrails;
 pub mod import;

@@ -7,3 +7,4 @@ pub mod discord;
 pub mod logs;
 pub mod openapi;
 pub mod openrouter;
+pub mod picture;

@@ -1,0 +1,153 @@
+//! The weekly digest's reads: keys of the last two weeks, each key's usage counter at a few
+//! instants (one index seek per key and instant, however many snapshots are stored), the latest
+//! snapshots, and the pending requests.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::keys::{COLUMNS, team_key};
+use super::rows::{get, get_time, secs};
+use super::{Doing, SnapshotRow, Store, StoreError};
+use crate::money::Usd;
+use crate::openrouter::Usage;
+use crate::team::TeamKey;
+use crate::team::digest::UsageReadings;
+
+/// Keys that had not been deleted by a moment (the `$1` bind).
+const ALIVE_SINCE: &str = "(k.deleted_at IS NULL OR k.deleted_at > $1)";
+
+impl Store {
+    /// Every key that still existed at `since`, deleted later or not, by name.
+    pub async fn keys_alive_since(&self, since: DateTime<Utc>) -> Result<Vec<TeamKey>, StoreError> {
+        let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("k.{c}")).collect();
+        let sql = format!(
+            "SELECT {} FROM keys k WHERE {ALIVE_SINCE} ORDER BY k.name, k.hash",
+            columns.join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(secs(since))
+            .fetch_all(self.pool())
+            .await
+            .doing("listing the digest's keys")?;
+        rows.iter().map(team_key).collect()
+    }
+
+    /// Each key alive at `since`: its lifetime usage counter at its last snapshot taken at or
+    /// before each of `instants`, and at its first snapshot.
+    pub async fn usage_readings(
+        &self,
+        instants: &[DateTime<Utc>],
+        since: DateTime<Utc>,
+    ) -> Result<UsageReadings, StoreError> {
+        let mut distinct: Vec<i64> = instants.iter().map(|at| secs(*at)).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let mut readings = UsageReadings {
+            instants: instants.to_vec(),
+            ..UsageReadings::default()
+        };
+        if distinct.is_empty() {
+            return Ok(readings);
+        }
+        let moments = (0..distinct.len())
+            .map(|i| format!("SELECT CAST(${} AS BIGINT) AS moment", i + 2))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let sql = format!(
+            "SELECT k.hash AS key_hash, m.moment AS moment, \
+             (SELECT s.usage_micros FROM usage_snapshots s WHERE s.key_hash = k.hash \
+              AND s.taken_at <= m.moment ORDER BY s.taken_at DESC LIMIT 1) AS usage_micros \
+             FROM keys k CROSS JOIN ({moments}) m WHERE {ALIVE_SINCE}"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(secs(since));
+        for at in &distinct {
+            query = query.bind(*at);
+        }
+        let rows = query
+            .fetch_all(self.pool())
+            .await
+            .doing("reading usage counters for the digest")?;
+        let mut slots: HashMap<i64, Vec<usize>> = HashMap::new();
+        for (i, at) in instants.iter().enumerate() {
+            slots.entry(secs(*at)).or_default().push(i);
+        }
+        for row in &rows {
+            let hash: String = get(row, "key_hash")?;
+            let at: i64 = get(row, "moment")?;
+            let usage = get::<Option<i64>>(row, "usage_micros")?.map(Usd::from_micros);
+            let counters = readings
+                .at
+                .entry(hash)
+                .or_insert_with(|| vec![None; instants.len()]);
+            for &i in slots.get(&at).into_iter().flatten() {
+                counters[i] = usage;
+            }
+        }
+
+        let sql = format!(
+            "SELECT k.hash AS key_hash, \
+             (SELECT s.usage_micros FROM usage_snapshots s WHERE s.key_hash = k.hash \
+              ORDER BY s.taken_at ASC LIMIT 1) AS usage_micros \
+             FROM keys k WHERE {ALIVE_SINCE}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(secs(since))
+            .fetch_all(self.pool())
+            .await
+            .doing("reading first usage counters for the digest")?;
+        for row in &rows {
+            if let Some(first) = get::<Option<i64>>(row, "usage_micros")? {
+                readings
+                    .first
+                    .insert(get(row, "key_hash")?, Usd::from_micros(first));
+            }
+        }
+        Ok(readings)
+    }
+
+    /// The latest snapshot taken at or before `at` of each key alive at `since`.
+    pub async fn latest_snapshots(
+        &self,
+        at: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SnapshotRow>, StoreError> {
+        let sql = format!(
+            "SELECT s.key_hash, s.taken_at, s.usage_micros, s.usage_daily_micros, \
+             s.usage_weekly_micros, s.usage_monthly_micros, s.limit_micros \
+             FROM keys k JOIN usage_snapshots s ON s.id = ( \
+               SELECT l.id FROM usage_snapshots l WHERE l.key_hash = k.hash AND l.taken_at <= $2 \
+               ORDER BY l.taken_at DESC LIMIT 1) \
+             WHERE {ALIVE_SINCE} ORDER BY s.key_hash"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(secs(since))
+            .bind(secs(at))
+            .fetch_all(self.pool())
+            .await
+            .doing("reading the latest usage snapshots")?;
+        rows.iter()
+            .map(|row| {
+                Ok(SnapshotRow {
+                    key_hash: get(row, "key_hash")?,
+                    taken_at: get_time(row, "taken_at")?,
+                    usage: Usage {
+                        total: Usd::from_micros(get(row, "usage_micros")?),
+                        daily: Usd::from_micros(get(row, "usage_daily_micros")?),
+                        weekly: Usd::from_micros(get(row, "usage_weekly_micros")?),
+                        monthly: Usd::from_micros(get(row, "usage_monthly_micros")?),
+                    },
+                    limit: get::<Option<i64>>(row, "limit_micros")?.map(Usd::from_micros),
+                })
+            })
+            .collect()
+    }
+
+    /// How many key requests wait for an admin.
+    pub async fn pending_request_count(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM key_requests WHERE status = 'pending'")
+            .fetch_one(self.pool())
+            .await
+            .doing("counting pending key requests")
+    }
+}

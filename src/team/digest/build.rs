@@ -1,0 +1,327 @@
+//! Builds a [`Digest`] from the database's figures: a pure function, so every rule is tested
+//! without a database and the benchmark measures the rules themselves.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use super::{
+    AtLimit, CreditRunway, Digest, DigestData, DigestPlan, DigestSettings, EXPIRING_WITHIN_DAYS,
+    ExpiringKey, IdleKey, LimitUse, MemberLine, OpenRouterFigures, Spender, Spike, TOP_MODELS,
+    UnownedSpend, WeekSpend,
+};
+use crate::money::Usd;
+use crate::reset::LimitReset;
+use crate::store::SnapshotRow;
+use crate::team::{MemberName, MemberStatus, TeamKey};
+
+/// Days of daily spend kept per spender: the previous week and the digest's week.
+const DAYS: i64 = 14;
+
+/// One key's figures for the digest.
+struct KeySpend<'a> {
+    key: &'a TeamKey,
+    spend: WeekSpend,
+    /// Spend per local day, from the previous week's Monday.
+    daily: [Usd; DAYS as usize],
+}
+
+/// What belongs to one member.
+#[derive(Default)]
+struct Holdings<'a> {
+    spend: WeekSpend,
+    daily: [Usd; DAYS as usize],
+    keys: Vec<&'a TeamKey>,
+}
+
+impl Digest {
+    /// The digest of `data.plan.week`, with OpenRouter's figures where the caller has them.
+    pub fn build(
+        data: &DigestData,
+        settings: &DigestSettings,
+        openrouter: &OpenRouterFigures,
+    ) -> Digest {
+        let plan = &data.plan;
+        let week = plan.week;
+        let member_ids: HashMap<i64, usize> = data
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id, i))
+            .collect();
+        let key_spends: Vec<KeySpend> = data.keys.iter().map(|key| key_spend(data, key)).collect();
+
+        let mut total = WeekSpend::default();
+        let mut holdings: Vec<Holdings> =
+            data.members.iter().map(|_| Holdings::default()).collect();
+        let mut unowned = UnownedSpend::default();
+        let mut unowned_daily: Vec<(&TeamKey, [Usd; DAYS as usize])> = Vec::new();
+        for ks in &key_spends {
+            total.add(ks.spend);
+            match ks.key.member_id.and_then(|id| member_ids.get(&id)) {
+                Some(&i) => {
+                    let held = &mut holdings[i];
+                    held.spend.add(ks.spend);
+                    for (sum, day) in held.daily.iter_mut().zip(ks.daily) {
+                        *sum = *sum + day;
+                    }
+                    held.keys.push(ks.key);
+                }
+                None => {
+                    unowned.spend.add(ks.spend);
+                    unowned.keys += 1;
+                    unowned_daily.push((ks.key, ks.daily));
+                }
+            }
+        }
+
+        let mut members = Vec::new();
+        let mut spikes = Vec::new();
+        let days: Vec<NaiveDate> = (0..DAYS)
+            .map(|d| week.monday() + Duration::days(d - 7))
+            .collect();
+        for (member, held) in data.members.iter().zip(&holdings) {
+            let spent_anything = held.spend != WeekSpend::default();
+            if member.status == MemberStatus::Departed && !spent_anything {
+                continue;
+            }
+            let live: Vec<&TeamKey> = held
+                .keys
+                .iter()
+                .copied()
+                .filter(|k| alive_at(k, plan.status_at))
+                .collect();
+            members.push(MemberLine {
+                name: member.name.clone(),
+                departed: member.status == MemberStatus::Departed,
+                spend: held.spend,
+                limit: current_key(&live)
+                    .and_then(|key| limit_use(data, key, held.spend.this_week)),
+                top_model: openrouter
+                    .activity
+                    .top_model_of(held.keys.iter().map(|k| k.hash.as_str()), week),
+                keys: live.len(),
+            });
+            let spender = Spender::Member(member.name.clone());
+            spikes.extend(settings.spikes.spikes(&spender, &dated(&days, &held.daily)));
+        }
+        for (key, daily) in &unowned_daily {
+            let spender = Spender::UnownedKey(key.name.clone());
+            spikes.extend(settings.spikes.spikes(&spender, &dated(&days, daily)));
+        }
+        members.sort_by(|a, b| {
+            b.spend
+                .this_week
+                .cmp(&a.spend.this_week)
+                .then(b.spend.last_week.cmp(&a.spend.last_week))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        spikes.sort_by(|a: &Spike, b: &Spike| {
+            a.day
+                .cmp(&b.day)
+                .then(b.spent.cmp(&a.spent))
+                .then_with(|| a.spender.cmp(&b.spender))
+        });
+
+        let owner = |key: &TeamKey| -> Option<MemberName> {
+            key.member_id
+                .and_then(|id| member_ids.get(&id))
+                .map(|&i| data.members[i].name.clone())
+        };
+        let burn: Usd = data
+            .keys
+            .iter()
+            .map(|key| {
+                data.readings
+                    .spent(key, DigestPlan::BURN_FROM, DigestPlan::STATUS_AT)
+            })
+            .sum();
+
+        Digest {
+            week,
+            built_at: data.now,
+            status_at: plan.status_at,
+            total,
+            members,
+            unowned,
+            top_models: openrouter.activity.top_models(week, TOP_MODELS),
+            at_limit: at_limit(data, &owner),
+            idle_keys: idle_keys(data, &owner),
+            idle_key_days: settings.idle_key_days,
+            expiring: expiring(data, &owner),
+            pending_requests: data.pending_requests,
+            credits: openrouter
+                .credits
+                .map(|credits| runway(credits.balance(), burn)),
+            spikes,
+            spike_rule: settings.spikes,
+            posted_late: None,
+        }
+    }
+}
+
+impl DigestData {
+    /// The keys that spent something in the digest's week: the ones worth asking OpenRouter's
+    /// activity about.
+    pub fn keys_spending_in_week(&self) -> Vec<String> {
+        self.keys
+            .iter()
+            .filter(|key| {
+                self.readings
+                    .spent(key, DigestPlan::day(0), DigestPlan::day(7))
+                    > Usd::ZERO
+            })
+            .map(|key| key.hash.clone())
+            .collect()
+    }
+}
+
+fn key_spend<'a>(data: &DigestData, key: &'a TeamKey) -> KeySpend<'a> {
+    let r = &data.readings;
+    let mut daily = [Usd::ZERO; DAYS as usize];
+    for (i, day) in daily.iter_mut().enumerate() {
+        let from = i as i64 - 7;
+        *day = r.spent(key, DigestPlan::day(from), DigestPlan::day(from + 1));
+    }
+    KeySpend {
+        key,
+        spend: WeekSpend {
+            this_week: r.spent(key, DigestPlan::day(0), DigestPlan::day(7)),
+            last_week: r.spent(key, DigestPlan::day(-7), DigestPlan::day(0)),
+        },
+        daily,
+    }
+}
+
+fn dated(days: &[NaiveDate], spent: &[Usd]) -> Vec<(NaiveDate, Usd)> {
+    days.iter().copied().zip(spent.iter().copied()).collect()
+}
+
+fn alive_at(key: &TeamKey, at: DateTime<Utc>) -> bool {
+    key.created_at <= at && key.deleted_at.is_none_or(|deleted| deleted > at)
+}
+
+/// The member's current key: the newest one alive.
+fn current_key<'a>(live: &[&'a TeamKey]) -> Option<&'a TeamKey> {
+    live.iter().copied().max_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then_with(|| a.hash.cmp(&b.hash))
+    })
+}
+
+fn limit_use(data: &DigestData, key: &TeamKey, week_spend: Usd) -> Option<LimitUse> {
+    let limit = key.limit?;
+    let used = match LimitUse::weekly_allowance(limit, key.reset) {
+        Some(allowance) => week_spend.percent_of(allowance),
+        None => data
+            .readings
+            .counter(key, DigestPlan::STATUS_AT)
+            .percent_of(limit),
+    };
+    Some(LimitUse {
+        limit,
+        reset: key.reset,
+        percent: used.unwrap_or(0),
+    })
+}
+
+/// Keys whose latest snapshot shows their window's usage at or over the limit. A snapshot from
+/// an earlier window than the status time's says nothing about the current one and is skipped.
+fn at_limit(data: &DigestData, owner: &dyn Fn(&TeamKey) -> Option<MemberName>) -> Vec<AtLimit> {
+    let latest: HashMap<&str, &SnapshotRow> = data
+        .latest
+        .iter()
+        .map(|s| (s.key_hash.as_str(), s))
+        .collect();
+    // The status describes the moment just before `status_at`: a week ending at UTC midnight
+    // must not be judged by the window that starts then.
+    let moment = data.plan.status_at - Duration::seconds(1);
+    let mut list: Vec<AtLimit> = data
+        .keys
+        .iter()
+        .filter(|key| alive_at(key, data.plan.status_at))
+        .filter_map(|key| {
+            let snapshot = latest.get(key.hash.as_str())?;
+            let limit = snapshot.limit?;
+            let same_window = key.reset == LimitReset::Never
+                || key.reset.window_at(snapshot.taken_at) == key.reset.window_at(moment);
+            let used = snapshot.usage.in_window(key.reset);
+            (same_window && limit > Usd::ZERO && used >= limit).then(|| AtLimit {
+                member: owner(key),
+                key_name: key.name.clone(),
+                used,
+                limit,
+                reset: key.reset,
+                percent: used.percent_of(limit).unwrap_or(0),
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.percent
+            .cmp(&a.percent)
+            .then_with(|| a.member.cmp(&b.member))
+            .then_with(|| a.key_name.cmp(&b.key_name))
+    });
+    list
+}
+
+/// Live keys, old enough to judge, whose counter did not move since `idle_from`.
+fn idle_keys(data: &DigestData, owner: &dyn Fn(&TeamKey) -> Option<MemberName>) -> Vec<IdleKey> {
+    let mut list: Vec<IdleKey> = data
+        .keys
+        .iter()
+        .filter(|key| alive_at(key, data.plan.status_at) && key.created_at <= data.plan.idle_from)
+        .filter(|key| {
+            data.readings
+                .spent(key, DigestPlan::IDLE_FROM, DigestPlan::STATUS_AT)
+                == Usd::ZERO
+        })
+        .map(|key| IdleKey {
+            member: owner(key),
+            key_name: key.name.clone(),
+            disabled: key.disabled,
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        a.member
+            .cmp(&b.member)
+            .then_with(|| a.key_name.cmp(&b.key_name))
+    });
+    list
+}
+
+fn expiring(data: &DigestData, owner: &dyn Fn(&TeamKey) -> Option<MemberName>) -> Vec<ExpiringKey> {
+    let horizon = data.now + Duration::days(EXPIRING_WITHIN_DAYS);
+    let mut list: Vec<ExpiringKey> = data
+        .keys
+        .iter()
+        .filter(|key| key.deleted_at.is_none())
+        .filter_map(|key| {
+            let expires_at = key.expires_at?;
+            (expires_at > data.now && expires_at <= horizon).then(|| ExpiringKey {
+                member: owner(key),
+                key_name: key.name.clone(),
+                expires_at,
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        a.expires_at
+            .cmp(&b.expires_at)
+            .then_with(|| a.key_name.cmp(&b.key_name))
+    });
+    list
+}
+
+fn runway(balance: Usd, burn_last_7_days: Usd) -> CreditRunway {
+    let runway_days = (burn_last_7_days > Usd::ZERO).then(|| {
+        let days = i128::from(balance.micros().max(0)) * 7 / i128::from(burn_last_7_days.micros());
+        days.clamp(0, i128::from(i64::MAX)) as i64
+    });
+    CreditRunway {
+        balance,
+        burn_last_7_days,
+        runway_days,
+    }
+}

@@ -1,0 +1,66 @@
+//! Reads what a digest needs: the database's figures, and OpenRouter's optional ones.
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    Digest, DigestData, DigestPlan, DigestSettings, DigestWeek, OpenRouterFigures, fetch_activity,
+};
+use crate::openrouter::ManagementApi;
+use crate::store::{Store, StoreError};
+
+/// Reads the figures for `week` as they stand at `now`.
+pub async fn load_digest_data(
+    store: &Store,
+    week: DigestWeek,
+    settings: &DigestSettings,
+    now: DateTime<Utc>,
+) -> Result<DigestData, StoreError> {
+    let plan = DigestPlan::new(week, now, settings.idle_key_days);
+    // Keys deleted before the previous week began spent nothing in either week.
+    let alive_since = week.previous().start();
+    let keys = store.keys_alive_since(alive_since).await?;
+    let readings = store.usage_readings(&plan.instants(), alive_since).await?;
+    let latest = store.latest_snapshots(plan.status_at, alive_since).await?;
+    let members = store.members().await?;
+    let pending_requests = store.pending_request_count().await?;
+    Ok(DigestData {
+        plan,
+        now,
+        members,
+        keys,
+        readings,
+        latest,
+        pending_requests,
+    })
+}
+
+/// Reads the database and builds the digest of `week` in one go.
+pub async fn build_digest(
+    store: &Store,
+    week: DigestWeek,
+    settings: &DigestSettings,
+    now: DateTime<Utc>,
+    openrouter: &OpenRouterFigures,
+) -> Result<Digest, StoreError> {
+    let data = load_digest_data(store, week, settings, now).await?;
+    Ok(Digest::build(&data, settings, openrouter))
+}
+
+/// Asks OpenRouter for the credits and for the activity of the keys that spent in the week (at
+/// most `concurrency` calls at a time). Whatever fails is left out and logged: the digest is
+/// built without it.
+pub async fn fetch_openrouter_figures(
+    api: &dyn ManagementApi,
+    data: &DigestData,
+    concurrency: usize,
+) -> OpenRouterFigures {
+    let credits = match api.credits().await {
+        Ok(credits) => Some(credits),
+        Err(error) => {
+            tracing::warn!(%error, "credits for the digest are unavailable");
+            None
+        }
+    };
+    let activity = fetch_activity(api, &data.keys_spending_in_week(), concurrency).await;
+    OpenRouterFigures { activity, credits }
+}

@@ -1,0 +1,160 @@
+//! `report` on the command line: the weekly digest read from an SQLite database, with no
+//! Discord or OpenRouter settings, printed as Markdown and as JSON with the same figures, and its
+//! chart written as a PNG.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::{Duration, DurationRound, Utc};
+use chrono_tz::Tz;
+use openrouter_team_bot::fake::usage::SyntheticTeam;
+use openrouter_team_bot::money::Usd;
+use openrouter_team_bot::report::text::usd;
+use openrouter_team_bot::team::digest::Digest;
+use serde_json::Value;
+use support::db::TestDb;
+use support::picture::Picture;
+
+fn berlin() -> Tz {
+    "Europe/Berlin".parse().expect("a time zone")
+}
+
+/// A database holding three weeks of syncs of 25 members and two unowned keys, up to now, and
+/// a config file pointing at it (nothing else configured).
+async fn seeded() -> (TestDb, PathBuf) {
+    let db = support::db::sqlite().await;
+    let now = Utc::now();
+    let start = now.duration_trunc(Duration::hours(1)).expect("an hour") - Duration::days(22);
+    let team = SyntheticTeam::generate(5, 25, 2, start, now);
+    let syncs: Vec<_> = (0..)
+        .map(|i| start + Duration::minutes(30) + Duration::hours(4 * i))
+        .take_while(|t| *t <= now)
+        .collect();
+    team.store(&db.store, &syncs)
+        .await
+        .expect("the team is stored");
+    db.store.close().await;
+    let dir = Path::new(db.url.trim_start_matches("sqlite://"))
+        .parent()
+        .expect("the database's folder")
+        .to_path_buf();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "default_tier = \"basic\"\n\n[database]\nurl = \"{}\"\n\n[tiers.basic]\nlimit_usd = 10.0\n\n[reports]\ntimezone = \"Europe/Berlin\"\n",
+            db.url
+        ),
+    )
+    .expect("the config is written");
+    (db, config)
+}
+
+/// Runs the binary with `args` and no secrets or overrides from the environment.
+fn run(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_openrouter-team-bot"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("OPENROUTER_MANAGEMENT_KEY")
+        .env_remove("OPENROUTER_TEAM_BOT_CONFIG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "the command failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+fn amount(value: &Value) -> Usd {
+    Usd::from_micros(value.as_i64().expect("an amount in micro-dollars"))
+}
+
+#[tokio::test]
+async fn markdown_and_json_report_the_same_last_full_week() {
+    let (_db, config) = seeded().await;
+    let markdown = stdout(&run(
+        &config,
+        &["report", "--week", "last", "--format", "markdown"],
+    ));
+    let json: Value = serde_json::from_str(&stdout(&run(
+        &config,
+        &["report", "--week", "last", "--format", "json"],
+    )))
+    .expect("the JSON report parses");
+
+    let week = Digest::last_full_week(Utc::now(), berlin());
+    assert_eq!(json["week"]["iso"], week.iso_name());
+    assert!(markdown.starts_with(&format!("# Weekly digest {}\n", week.iso_name())));
+
+    let total = &json["total"];
+    let this_week = amount(&total["this_week_micros"]);
+    assert!(this_week > Usd::ZERO, "the seeded team spent something");
+    let line = format!(
+        "**Team total:** {} (last week {}",
+        usd(this_week),
+        usd(amount(&total["last_week_micros"]))
+    );
+    assert!(markdown.contains(&line), "{line} in\n{markdown}");
+
+    let members = json["members"].as_array().expect("a member list");
+    assert_eq!(members.len(), 25);
+    assert!(markdown.contains("## Members (25)"));
+    let mut sum = amount(&json["unowned"]["spend"]["this_week_micros"]);
+    for member in members {
+        let spend = amount(&member["spend"]["this_week_micros"]);
+        sum = sum + spend;
+        let row = format!("| {} | {} |", member["name"].as_str().unwrap(), usd(spend));
+        assert!(markdown.contains(&row), "{row}");
+    }
+    assert_eq!(
+        sum, this_week,
+        "members and unowned keys add up to the total"
+    );
+    assert_eq!(json["top_models"], Value::Null, "OpenRouter is not asked");
+    assert_eq!(json["credits"], Value::Null);
+}
+
+#[tokio::test]
+async fn the_chart_is_written_to_the_file_given() {
+    let (db, config) = seeded().await;
+    let path = Path::new(db.url.trim_start_matches("sqlite://")).with_file_name("week.png");
+    stdout(&run(
+        &config,
+        &[
+            "report",
+            "--format",
+            "json",
+            "--chart",
+            path.to_str().unwrap(),
+        ],
+    ));
+    let picture = Picture::decode(&std::fs::read(&path).expect("the chart file exists"));
+    assert_eq!((picture.width, picture.height), (1200, 700));
+}
+
+#[tokio::test]
+async fn an_iso_week_is_reported_and_a_wrong_one_is_refused() {
+    let (_db, config) = seeded().await;
+    let last = Digest::last_full_week(Utc::now(), berlin());
+    let earlier = last.previous().iso_name();
+    let markdown = stdout(&run(&config, &["report", "--week", &earlier]));
+    assert!(markdown.starts_with(&format!("# Weekly digest {earlier}\n")));
+
+    let refused = run(&config, &["report", "--week", "next tuesday"]);
+    assert!(!refused.status.success());
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        error.contains("--week") && error.contains("2026-W47"),
+        "{error}"
+    );
+}
