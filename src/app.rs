@@ -209,6 +209,7 @@ pub async fn start_bot(
         channels,
         guild_name,
         config.alerts.top_up_max,
+        crate::team::digest::DigestSettings::from_config(config),
     )
     .await?;
     let ticking =

@@ -44,6 +44,14 @@ impl Notifier for Counted {
     async fn spike(&self, _spike: &Spike) {}
     async fn key_reminder(&self, _reminder: &KeyReminder) {}
     async fn departed(&self, _departures: &[Departure]) {}
+    async fn weekly_digest(
+        &self,
+        _digest: &openrouter_team_bot::team::digest::Digest,
+        _chart: Option<&openrouter_team_bot::report::DigestChart>,
+        _nonce: &str,
+    ) -> Result<Option<i64>, String> {
+        Ok(None)
+    }
 }
 
 #[async_trait]

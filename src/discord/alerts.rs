@@ -13,9 +13,12 @@ use super::render::{self, when};
 use super::types::Channels;
 use std::collections::HashSet;
 
+use super::digest::digest_message_parts;
 use crate::jobs::{Directory, Notifier};
+use crate::report::DigestChart;
 use crate::team::DiscordId;
 use crate::team::alerts::BudgetAlert;
+use crate::team::digest::Digest;
 use crate::team::lifecycle::Departure;
 use crate::team::reminders::{DisableReason, KeyNotice, KeyReminder};
 use crate::team::team_alerts::{CreditsLow, Spike};
@@ -299,6 +302,30 @@ impl Notifier for DiscordNotifier {
             count = departures.len(),
             "members who left while the bot was away were handled"
         );
+    }
+
+    async fn weekly_digest(
+        &self,
+        digest: &Digest,
+        chart: Option<&DigestChart>,
+        nonce: &str,
+    ) -> Result<Option<i64>, String> {
+        let mut first = None;
+        for (i, part) in digest_message_parts(digest, chart).iter().enumerate() {
+            let message = part
+                .to_message()
+                .nonce(serenity::Nonce::String(format!("{nonce}-{i}")))
+                .enforce_nonce(true)
+                .allowed_mentions(quiet());
+            let posted = self
+                .channels
+                .reports
+                .send_message(&self.http, message)
+                .await
+                .map_err(|e| format!("posting the digest failed: {e}"))?;
+            first.get_or_insert(posted.id.get() as i64);
+        }
+        Ok(first)
     }
 }
 

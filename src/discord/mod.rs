@@ -203,6 +203,7 @@ pub async fn start(
     channels: Channels,
     team_title: String,
     top_up_max: crate::money::Usd,
+    digest: crate::team::digest::DigestSettings,
 ) -> Result<RunningBot, DiscordError> {
     let data = Data {
         team,
@@ -211,6 +212,7 @@ pub async fn start(
         live_budget_timeout: Duration::from_millis(2000),
         team_title,
         top_up_max,
+        digest,
     };
     // Registering before connecting makes a refused command list stop the start-up with
     // Discord's reason, instead of leaving a connected bot without commands.

@@ -25,6 +25,8 @@ pub struct Data {
     pub team_title: String,
     /// The largest top-up a member can ask for.
     pub top_up_max: crate::money::Usd,
+    /// How the weekly digest is computed.
+    pub digest: crate::team::digest::DigestSettings,
 }
 
 /// Why a command or click failed.

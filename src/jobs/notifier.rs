@@ -5,7 +5,9 @@ use async_trait::async_trait;
 
 use std::collections::HashSet;
 
+use crate::report::DigestChart;
 use crate::team::alerts::BudgetAlert;
+use crate::team::digest::Digest;
 use crate::team::lifecycle::Departure;
 use crate::team::reminders::KeyReminder;
 use crate::team::team_alerts::{CreditsLow, Spike};
@@ -30,6 +32,14 @@ pub trait Notifier: Send + Sync {
     async fn key_reminder(&self, reminder: &KeyReminder);
     /// Members found gone by the reconcile (the audit line is already posted).
     async fn departed(&self, departures: &[Departure]);
+    /// Posts the weekly digest to the reports channel, each message with a nonce derived from
+    /// `nonce` so a retry does not post twice. Returns the first message's id.
+    async fn weekly_digest(
+        &self,
+        digest: &Digest,
+        chart: Option<&DigestChart>,
+        nonce: &str,
+    ) -> Result<Option<i64>, String>;
 }
 
 /// Who is in the server, for reconciling the roster with it.

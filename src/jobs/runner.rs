@@ -21,6 +21,7 @@ pub struct JobSettings {
     pub reports: ReportSettings,
     pub lifecycle: LifecycleSettings,
     pub listing: KeyListing,
+    pub digest: crate::team::digest::DigestSettings,
 }
 
 impl JobSettings {
@@ -31,6 +32,7 @@ impl JobSettings {
             reports: config.reports.clone(),
             lifecycle: config.lifecycle.clone(),
             listing: crate::app::key_listing(config),
+            digest: crate::team::digest::DigestSettings::from_config(config),
         }
     }
 }

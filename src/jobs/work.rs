@@ -20,6 +20,7 @@ pub fn standard_jobs() -> Vec<Arc<dyn Job>> {
         Arc::new(TeamChecks),
         Arc::new(KeyReminders),
         Arc::new(MemberReconcile),
+        Arc::new(WeeklyDigest),
         Arc::new(Prune),
     ]
 }
@@ -252,4 +253,52 @@ pub async fn reconcile(context: &JobContext) -> Result<Outcome, JobError> {
         departures.len()
     )
     .into())
+}
+
+/// Once a week at `reports.weekly` in `reports.timezone`: the digest of the last full week.
+pub struct WeeklyDigest;
+
+#[async_trait]
+impl Job for WeeklyDigest {
+    fn name(&self) -> &'static str {
+        "weekly_digest"
+    }
+
+    fn schedule(&self, settings: &JobSettings) -> Schedule {
+        Schedule::Weekly {
+            at: settings.reports.weekly,
+            timezone: settings.reports.timezone,
+            grace: settings.reports.catch_up_grace,
+        }
+    }
+
+    async fn run(&self, context: &JobContext, due: &Due) -> Result<Outcome, JobError> {
+        let timezone = context.settings.reports.timezone;
+        let week =
+            crate::team::digest::DigestWeek::parse_iso(&due.period, timezone).map_err(|e| {
+                JobError {
+                    message: e.to_string(),
+                    retry: false,
+                }
+            })?;
+        let late = due.late.then_some(due.scheduled_at);
+        let (digest, chart) =
+            crate::report::prepare_digest(&context.team, &context.settings.digest, week, late)
+                .await
+                .map_err(JobError::retry)?;
+        let nonce = format!("dg{}", due.period.replace('-', ""));
+        let message_id = context
+            .notifier
+            .weekly_digest(&digest, chart.as_ref(), &nonce)
+            .await
+            .map_err(JobError::retry)?;
+        Ok(Outcome {
+            summary: format!(
+                "digest of {} posted{}",
+                due.period,
+                if due.late { " late" } else { "" }
+            ),
+            message_id,
+        })
+    }
 }

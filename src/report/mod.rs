@@ -7,9 +7,11 @@ pub mod chart;
 pub mod csv;
 pub mod json;
 pub mod markdown;
+mod prepare;
 pub mod text;
 
 pub use chart::{
     ChartDrawing, ChartError, ChartGroup, ChartOptions, DigestChart, LegendEntry, PixelRect,
     render_chart,
 };
+pub use prepare::prepare_digest;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod keys;
 pub mod member;
+pub mod report;
 pub mod requests;
 pub mod team;
 
@@ -17,6 +18,7 @@ pub fn all() -> Vec<poise::Command<Data, BotError>> {
         keys::keys(),
         requests::requests(),
         audit::audit(),
+        report::report(),
     ]
 }
 
