@@ -393,3 +393,37 @@ on_each_database!(
         let _ = DiscordId(MIA);
     }
 );
+
+on_each_database!(
+    a_refused_members_intent_or_token_stops_the_bot_saying_what_to_do,
+    |db| async move {
+        use openrouter_team_bot::app::{self, JobMode};
+        let h = Harness::start(db).await;
+        let wrong_token = h.config_with_token("not-the-bot-token");
+        let config = h.config.clone();
+        let clock = h.clock.clone();
+        let (discord, _openrouter, _db) = h.stop().await;
+
+        // The Server Members intent is off in the Developer Portal.
+        discord.set_members_intent_enabled(false);
+        let bot = app::start_bot(&config, clock.clone(), JobMode::OnDemand)
+            .await
+            .expect("the REST checks pass");
+        let message = bot
+            .serve_until(std::future::pending())
+            .await
+            .expect_err("the gateway closes with 4014")
+            .to_string();
+        assert!(message.contains("4014"), "{message}");
+        assert!(message.contains("SERVER MEMBERS INTENT"), "{message}");
+
+        // A wrong token is refused before anything else happens.
+        let message = match app::start_bot(&wrong_token, clock, JobMode::OnDemand).await {
+            Ok(_) => panic!("a wrong token was accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(message.contains("refused the bot's token"), "{message}");
+        assert!(message.contains("DISCORD_TOKEN"), "{message}");
+        assert!(!message.contains("not-the-bot-token"), "{message}");
+    }
+);

@@ -166,6 +166,17 @@ impl Harness {
         }
     }
 
+    /// The same config with another Discord token.
+    pub fn config_with_token(&self, token: &str) -> Config {
+        let management_key = self.openrouter.management_key();
+        Config::parse(&self.config_text, |name| match name {
+            "DISCORD_TOKEN" => Some(token.to_string()),
+            "OPENROUTER_MANAGEMENT_KEY" => Some(management_key.clone()),
+            _ => None,
+        })
+        .expect("the test config is valid")
+    }
+
     /// Stops the bot, lets `while_down` change the world, and starts the bot again.
     pub async fn restart_after(
         mut self,
