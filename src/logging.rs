@@ -105,8 +105,14 @@ where
 /// Installs the global subscriber writing to stderr. `RUST_LOG` overrides the default level
 /// (`info` for the bot, `warn` for libraries).
 pub fn init(format: LogFormat, scrubber: Scrubber) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,openrouter_team_bot=info"));
+    init_with_default(format, scrubber, "warn,openrouter_team_bot=info");
+}
+
+/// [`init`] with another default filter when `RUST_LOG` is not set (the demo tells its own
+/// story on stdout and keeps the bot's logs to errors).
+pub fn init_with_default(format: LogFormat, scrubber: Scrubber, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let writer = ScrubbingWriter::new(io::stderr, scrubber);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

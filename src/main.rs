@@ -18,7 +18,11 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let scrubber = Scrubber::default();
     let log_format = cli.log_format;
-    logging::init(log_format, scrubber.clone());
+    if let Some(Command::Demo(_)) = cli.command {
+        logging::init_with_default(log_format, scrubber.clone(), "error");
+    } else {
+        logging::init(log_format, scrubber.clone());
+    }
     match run(cli, &scrubber).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -30,6 +34,10 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
     let command = cli.command.unwrap_or(Command::Run);
+    // The demo brings its own simulated services and config: no file or credentials to load.
+    if let Command::Demo(args) = &command {
+        return cli::run_demo(args).await;
+    }
     let config = Config::load(&cli.config, env);
     // Known before anything can log: `check` too talks to OpenRouter and Discord.
     if let Ok(config) = &config {
@@ -47,6 +55,7 @@ async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
     match command {
         Command::Run => app::run(&config).await,
         Command::Check => cli::check(&cli.config, env).await,
+        Command::Demo(args) => cli::run_demo(&args).await,
         Command::Migrate => cli::migrate(&config).await,
         Command::Sync => cli::sync_now(&config).await,
         Command::Keys {

@@ -1,6 +1,7 @@
 //! The command line: what an operator types, and the commands that need no Discord.
 
 mod check;
+mod demo;
 mod keys;
 mod migrate;
 mod report;
@@ -13,6 +14,7 @@ use clap::{Parser, Subcommand};
 use crate::logging::LogFormat;
 
 pub use check::check;
+pub use demo::{DemoArgs, run_demo};
 pub use keys::{KeyFormat, import_keys, list_keys};
 pub use migrate::migrate;
 pub use report::{ReportArgs, ReportFormat, print_report};
@@ -49,6 +51,9 @@ pub enum Command {
     Migrate,
     /// Fetch every key's usage from OpenRouter now and store a snapshot.
     Sync,
+    /// Watch the whole bot work for a simulated week, against a simulated Discord server and
+    /// OpenRouter account on this machine: no config file or credentials needed.
+    Demo(DemoArgs),
     /// Work with the team's keys.
     Keys {
         #[command(subcommand)]

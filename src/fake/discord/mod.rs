@@ -60,6 +60,7 @@ pub use record::{
     RequestBody, ResponseStep, Violation,
 };
 pub use state::RequestValidator;
+pub use wait::GaveUp;
 
 use state::{InteractionState, Outbound, Shared, State};
 

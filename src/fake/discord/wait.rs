@@ -1,13 +1,62 @@
 //! Waiting for what the bot does, with a deadline and without polling: every change to the
 //! fake's state bumps a watch counter, and a waiter re-checks its condition on each bump.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use super::FakeDiscord;
-use super::record::{InteractionId, Message, Reply};
+use super::record::{InteractionId, Message, Reply, Violation};
 use super::state::State;
 
+/// What [`FakeDiscord::until`] gives back when the bot never did what was awaited.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("gave up after {after:?} waiting for {what} ({} requests refused meanwhile)", violations.len())]
+pub struct GaveUp {
+    /// What was awaited, in words.
+    pub what: String,
+    /// How long the fake waited.
+    pub after: Duration,
+    /// Everything the fake refused up to then: often the reason.
+    pub violations: Vec<Violation>,
+}
+
 impl FakeDiscord {
+    /// Waits until `check` finds something, like the other waiting helpers, but gives the
+    /// failure back instead of panicking: for callers that are not tests, such as the demo.
+    /// `check` reads the fake through its public accessors and runs again on every change.
+    pub async fn until<T>(
+        &self,
+        what: &str,
+        mut check: impl FnMut(&FakeDiscord) -> Option<T>,
+    ) -> Result<T, GaveUp> {
+        let mut changes = self.shared.subscribe();
+        let after = self.shared.read(|s| s.settings.wait_deadline);
+        let deadline = tokio::time::Instant::now() + after;
+        loop {
+            changes.borrow_and_update();
+            if let Some(found) = check(self) {
+                return Ok(found);
+            }
+            match tokio::time::timeout_at(deadline, changes.changed()).await {
+                Ok(Ok(())) => continue,
+                Ok(Err(_)) | Err(_) => {
+                    return Err(GaveUp {
+                        what: what.to_string(),
+                        after,
+                        violations: self.violations(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The answer to an interaction as the user sees it now, if there is one yet (what
+    /// [`FakeDiscord::reply_to`] waits for).
+    pub fn reply(&self, id: InteractionId) -> Option<Reply> {
+        self.shared.read(|s| visible_reply(s, id))
+    }
+
     /// Waits until `check` finds something, or panics after the wait deadline with `what` and
     /// the violations recorded so far.
     async fn wait_for<T>(&self, what: &str, mut check: impl FnMut(&State) -> Option<T>) -> T {
