@@ -66,6 +66,17 @@ pub fn management_api(config: &Config) -> Result<Arc<dyn ManagementApi>, AppErro
     Ok(Arc::new(HttpManagementApi::new(settings)?))
 }
 
+/// The team for commands that run outside Discord: audit lines go to the log only.
+pub fn quiet_team(config: &Config, store: Store, api: Arc<dyn ManagementApi>) -> Team {
+    Team {
+        store,
+        api,
+        rules: Arc::new(TeamRules::from_config(config)),
+        clock: Arc::new(SystemClock),
+        announcer: Arc::new(crate::team::Silent),
+    }
+}
+
 /// Which keys a sync lists: the configured workspace (or the default one), disabled ones too.
 pub fn key_listing(config: &Config) -> KeyListing {
     KeyListing {

@@ -158,13 +158,7 @@ async fn check_guardrails(config: &Config) -> Result<String, String> {
     let store = Store::connect(url, 1)
         .await
         .map_err(|e| format!("not checked: cannot open {}: {e}", redact_url(url)))?;
-    let team = crate::team::Team {
-        store: store.clone(),
-        api,
-        rules: std::sync::Arc::new(crate::team::TeamRules::from_config(config)),
-        clock: std::sync::Arc::new(crate::clock::SystemClock),
-        announcer: std::sync::Arc::new(crate::team::Silent),
-    };
+    let team = app::quiet_team(config, store.clone(), api);
     let drift = team.guardrail_drift().await;
     store.close().await;
     match drift {

@@ -120,13 +120,7 @@ pub async fn import_keys(config: &Config) -> Result<(), AppError> {
     let store = app::open_store(config).await?;
     let api = app::management_api(config)?;
     let keys = list_all_keys(api.as_ref(), &app::key_listing(config)).await?;
-    let team = crate::team::Team {
-        store: store.clone(),
-        api,
-        rules: std::sync::Arc::new(crate::team::TeamRules::from_config(config)),
-        clock: std::sync::Arc::new(crate::clock::SystemClock),
-        announcer: std::sync::Arc::new(crate::team::Silent),
-    };
+    let team = app::quiet_team(config, store.clone(), api);
     let report = team
         .import_by_name(&keys)
         .await
@@ -270,9 +264,9 @@ pub fn render_csv(rows: &[KeyRow]) -> String {
     );
     for r in rows {
         let fields = [
-            csv_field(r.member.as_deref().unwrap_or("")),
-            csv_field(&r.name),
-            csv_field(&r.label),
+            crate::report::csv::field(r.member.as_deref().unwrap_or("")),
+            crate::report::csv::field(&r.name),
+            crate::report::csv::field(&r.label),
             r.usage.daily.to_api().to_string(),
             r.usage.weekly.to_api().to_string(),
             r.usage.monthly.to_api().to_string(),
@@ -283,32 +277,4 @@ pub fn render_csv(rows: &[KeyRow]) -> String {
         let _ = writeln!(out, "{}", fields.join(","));
     }
     out
-}
-
-/// Quotes a CSV field when it needs it; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
-/// spreadsheet never runs a key name as a formula.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-    }
 }

@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::keys::{COLUMNS, team_key};
-use super::rows::{get, get_time, secs};
+use super::rows::{get, secs};
 use super::{Doing, SnapshotRow, Store, StoreError};
 use crate::money::Usd;
-use crate::openrouter::Usage;
 use crate::team::TeamKey;
 use crate::team::digest::UsageReadings;
 
@@ -126,21 +125,7 @@ impl Store {
             .fetch_all(self.pool())
             .await
             .doing("reading the latest usage snapshots")?;
-        rows.iter()
-            .map(|row| {
-                Ok(SnapshotRow {
-                    key_hash: get(row, "key_hash")?,
-                    taken_at: get_time(row, "taken_at")?,
-                    usage: Usage {
-                        total: Usd::from_micros(get(row, "usage_micros")?),
-                        daily: Usd::from_micros(get(row, "usage_daily_micros")?),
-                        weekly: Usd::from_micros(get(row, "usage_weekly_micros")?),
-                        monthly: Usd::from_micros(get(row, "usage_monthly_micros")?),
-                    },
-                    limit: get::<Option<i64>>(row, "limit_micros")?.map(Usd::from_micros),
-                })
-            })
-            .collect()
+        rows.iter().map(super::usage::snapshot_row).collect()
     }
 
     /// How many key requests wait for an admin.

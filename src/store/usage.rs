@@ -29,6 +29,21 @@ pub struct SnapshotRow {
     pub limit: Option<Usd>,
 }
 
+/// Reads a row of `usage_snapshots` (its key, time, counters and limit columns).
+pub(super) fn snapshot_row(row: &sqlx::any::AnyRow) -> Result<SnapshotRow, StoreError> {
+    Ok(SnapshotRow {
+        key_hash: get(row, "key_hash")?,
+        taken_at: get_time(row, "taken_at")?,
+        usage: Usage {
+            total: Usd::from_micros(get(row, "usage_micros")?),
+            daily: Usd::from_micros(get(row, "usage_daily_micros")?),
+            weekly: Usd::from_micros(get(row, "usage_weekly_micros")?),
+            monthly: Usd::from_micros(get(row, "usage_monthly_micros")?),
+        },
+        limit: get::<Option<i64>>(row, "limit_micros")?.map(Usd::from_micros),
+    })
+}
+
 /// `($1, $2, ...), ($n, ...)` for `rows` rows of `columns` values.
 fn placeholders(rows: usize, columns: usize) -> String {
     (0..rows)
@@ -179,21 +194,7 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .doing("reading usage snapshots")?;
-        rows.iter()
-            .map(|row| {
-                Ok(SnapshotRow {
-                    key_hash: get(row, "key_hash")?,
-                    taken_at: get_time(row, "taken_at")?,
-                    usage: Usage {
-                        total: Usd::from_micros(get(row, "usage_micros")?),
-                        daily: Usd::from_micros(get(row, "usage_daily_micros")?),
-                        weekly: Usd::from_micros(get(row, "usage_weekly_micros")?),
-                        monthly: Usd::from_micros(get(row, "usage_monthly_micros")?),
-                    },
-                    limit: get::<Option<i64>>(row, "limit_micros")?.map(Usd::from_micros),
-                })
-            })
-            .collect()
+        rows.iter().map(snapshot_row).collect()
     }
 
     /// How many snapshots are stored.

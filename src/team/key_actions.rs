@@ -41,15 +41,8 @@ impl Team {
     ) -> Result<Vec<TeamKey>, TeamError> {
         self.require_admin(admin)?;
         let (member, keys) = self.member_keys(user).await?;
-        let update = KeyUpdate {
-            disabled: Some(disabled),
-            ..Default::default()
-        };
         for key in &keys {
-            self.api
-                .update_key(&KeyHash(key.hash.clone()), &update)
-                .await?;
-            self.store.set_key_disabled(&key.hash, disabled).await?;
+            self.set_disabled_at_openrouter(key, disabled).await?;
         }
         let action = if disabled {
             "disable_key"
@@ -106,6 +99,23 @@ impl Team {
         )
         .await?;
         Ok(changed)
+    }
+
+    /// Disables or enables a key at OpenRouter and records it.
+    pub(crate) async fn set_disabled_at_openrouter(
+        &self,
+        key: &TeamKey,
+        disabled: bool,
+    ) -> Result<(), TeamError> {
+        let update = KeyUpdate {
+            disabled: Some(disabled),
+            ..Default::default()
+        };
+        self.api
+            .update_key(&KeyHash(key.hash.clone()), &update)
+            .await?;
+        self.store.set_key_disabled(&key.hash, disabled).await?;
+        Ok(())
     }
 
     /// Sets a key's limit and reset at OpenRouter and in the database.

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 
 use super::{Actor, DiscordId, Member, MemberStatus, Team, TeamError, TeamKey, Tier};
 use crate::config::OnMemberLeave;
-use crate::openrouter::{KeyHash, KeyUpdate};
 
 /// What a departure did.
 #[derive(Debug, Clone)]
@@ -43,16 +42,7 @@ impl Team {
         for key in &keys {
             match action {
                 OnMemberLeave::Disable if !key.disabled => {
-                    self.api
-                        .update_key(
-                            &KeyHash(key.hash.clone()),
-                            &KeyUpdate {
-                                disabled: Some(true),
-                                ..Default::default()
-                            },
-                        )
-                        .await?;
-                    self.store.set_key_disabled(&key.hash, true).await?;
+                    self.set_disabled_at_openrouter(key, true).await?;
                 }
                 OnMemberLeave::Delete => self.delete_at_openrouter(&key.hash).await?,
                 _ => {}

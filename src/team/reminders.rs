@@ -5,7 +5,6 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::{Actor, Member, MemberStatus, Team, TeamError, TeamKey};
 use crate::config::LifecycleSettings;
-use crate::openrouter::{KeyHash, KeyUpdate};
 
 /// Something to tell a member about their key.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,16 +171,7 @@ impl Team {
                 Ok(None)
             }
             Some(noticed) if now - noticed >= grace => {
-                self.api
-                    .update_key(
-                        &KeyHash(key.hash.clone()),
-                        &KeyUpdate {
-                            disabled: Some(true),
-                            ..Default::default()
-                        },
-                    )
-                    .await?;
-                self.store.set_key_disabled(&key.hash, true).await?;
+                self.set_disabled_at_openrouter(key, true).await?;
                 let owner = self.key_owner_name(&key.hash).await?;
                 let reason = match why {
                     DisableReason::Overdue => "older than lifecycle.max_key_age_days",
