@@ -951,27 +951,31 @@ on_each_database!(
                         .succeeded()
                 },
                 {
-                    fake.fail_next(Endpoint::ListKeys, 1, echoing(401, &key));
+                    fake.fail_always(Endpoint::ListKeys, echoing(401, &key));
                     let run = operator
                         .runs(&["sync", "--log-format", format])
                         .await
                         .failed();
+                    fake.clear_faults();
                     assert!(run.stderr.contains("[redacted]"), "{run}");
                     run
                 },
                 {
-                    fake.fail_next(
+                    // Every page fails: requests still in flight from the previous command
+                    // cannot use the fault up.
+                    fake.fail_always(
                         Endpoint::ListKeys,
-                        1,
                         Fault::Body {
                             status: 400,
                             body: format!("<html>bad request from {key}</html>"),
                         },
                     );
-                    operator
+                    let run = operator
                         .runs(&["keys", "list", "--format", "json", "--log-format", format])
                         .await
-                        .failed()
+                        .failed();
+                    fake.clear_faults();
+                    run
                 },
                 operator
                     .runs(&["check", "--log-format", format])
