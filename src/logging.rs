@@ -4,10 +4,14 @@
 use std::io::{self, Write};
 use std::sync::{Arc, RwLock};
 
-use tracing_subscriber::EnvFilter;
+use tracing::Metadata;
+use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Registry, fmt};
 
-use crate::secret::{redact_keys, redact_value};
+use crate::secret::{redact_encoded, redact_keys, redact_value};
 
 /// The shape of log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,13 +35,14 @@ impl Scrubber {
         }
     }
 
-    /// `text` with keys and known secret values masked.
+    /// `text` with keys and known secret values masked, whether written out plainly or
+    /// encoded (a byte list, hex or base64), as libraries print request bodies.
     pub fn scrub(&self, text: &str) -> String {
-        let mut out = redact_keys(text);
-        if let Ok(values) = self.values.read() {
-            for value in values.iter() {
-                out = redact_value(&out, value);
-            }
+        let values = self.values.read().map(|v| v.clone()).unwrap_or_default();
+        let mut out = redact_encoded(text, &values);
+        out = redact_keys(&out);
+        for value in &values {
+            out = redact_value(&out, value);
         }
         out
     }
@@ -113,14 +118,45 @@ pub fn init(format: LogFormat, scrubber: Scrubber) {
 pub fn init_with_default(format: LogFormat, scrubber: Scrubber, default_filter: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let writer = ScrubbingWriter::new(io::stderr, scrubber);
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let _ = subscriber(format, filter, ScrubbingWriter::new(io::stderr, scrubber)).try_init();
+}
+
+/// The bot's subscriber: `filter` (what the operator asked for) less what must never be logged,
+/// formatted as `format`, written through `writer`.
+pub fn subscriber<W>(
+    format: LogFormat,
+    filter: EnvFilter,
+    writer: W,
+) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let layer: Box<dyn Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Text => fmt::layer().with_writer(writer).boxed(),
+        LogFormat::Json => fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_writer(writer)
+            .boxed(),
     };
+    let allowed = filter.and(filter_fn(never_carries_a_secret));
+    tracing_subscriber::registry().with(layer.with_filter(allowed))
+}
+
+/// Targets whose spans and verbose events print whole messages: serenity's `request` and
+/// `perform` spans record each HTTP request with its JSON body as a byte list (how a revealed key
+/// would reach the log), and tungstenite prints every gateway frame, IDENTIFY and its token
+/// included, in hex. Whatever `RUST_LOG` asks for, only their warnings and errors are kept, and
+/// never a span, since a span's fields are printed with every event in it.
+const MESSAGE_PRINTING_TARGETS: [&str; 3] = ["serenity::http", "tungstenite", "tokio_tungstenite"];
+
+/// Whether a span or event may be logged at all.
+fn never_carries_a_secret(metadata: &Metadata<'_>) -> bool {
+    let target = metadata.target();
+    let prints_messages = MESSAGE_PRINTING_TARGETS
+        .iter()
+        .any(|t| target == *t || target.strip_prefix(t).is_some_and(|r| r.starts_with("::")));
+    !prints_messages || (metadata.is_event() && *metadata.level() <= tracing::Level::WARN)
 }
 
 /// Prints the error that ends a command on stderr: `error: ...` in text mode, or one JSON

@@ -76,7 +76,7 @@ on_each_database!(
 
         let url = h.db.url.clone();
         let (_discord, _openrouter, db) = h.stop().await;
-        assert!(!logs.text().contains(&secret), "a log line carries the key");
+        support::logs::assert_hidden(&logs.text(), &[&secret], "the reveal");
         assert!(
             !support::db::contains_text(&db, &secret).await,
             "the database holds the key"

@@ -18,7 +18,9 @@ use openrouter_team_bot::reset::LimitReset;
 use openrouter_team_bot::store::Store;
 use openrouter_team_bot::team::MemberName;
 use serde_json::Value;
-use support::bot::{ADMIN_ROLE, ALERTS, APPROVALS, DISCORD_TOKEN, GUILD, REPORTS};
+use support::bot::{
+    ADMIN_ROLE, ALERTS, APPROVALS, DISCORD_TOKEN, GUILD, MIA, REPORTS, Story, eventually, secret_in,
+};
 use support::db::TestDb;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_openrouter-team-bot");
@@ -211,6 +213,69 @@ impl Operator {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
+    }
+}
+
+/// The binary running as the bot (`run`), its stderr collected until it ends.
+struct RunningBot {
+    child: std::process::Child,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Operator {
+    /// Starts `openrouter-team-bot ARGS` and leaves it running.
+    fn starts(&self, args: &[&str]) -> RunningBot {
+        let mut command = Command::new(BINARY);
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        let mut child = command.spawn().expect("the binary starts");
+        let mut pipe = child.stderr.take().expect("stderr is piped");
+        let stderr = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut pipe, &mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        });
+        RunningBot { child, stderr }
+    }
+}
+
+impl RunningBot {
+    /// Waits until the bot has connected to `discord` (`connections` identifies before), or
+    /// fails with what it logged if it ended instead.
+    async fn connected(mut self, discord: &FakeDiscord, connections: usize) -> RunningBot {
+        let exited = eventually("the bot to connect or end", || {
+            if discord.identify_payloads().len() > connections {
+                return Some(None);
+            }
+            self.child.try_wait().ok().flatten().map(Some)
+        })
+        .await;
+        if let Some(status) = exited {
+            let log = self.stderr.join().unwrap_or_default();
+            panic!("the bot ended ({status}) before connecting:\n{log}");
+        }
+        discord.wait_until_ready().await;
+        self
+    }
+
+    /// Stops the bot the way a service manager does (SIGTERM) and returns everything it logged.
+    async fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        tokio::task::spawn_blocking(move || {
+            let _ = self.child.wait();
+            self.stderr.join().unwrap_or_default()
+        })
+        .await
+        .expect("the waiting thread ends")
     }
 }
 
@@ -1001,6 +1066,69 @@ on_each_database!(
                     assert_json_lines(run);
                 }
             }
+        }
+    }
+);
+
+/// Every `RUST_LOG` an operator might set to see more.
+const LOG_LEVELS: [&str; 6] = [
+    "info",
+    "debug",
+    "trace",
+    "serenity=trace",
+    "reqwest=trace",
+    "hyper=trace",
+];
+
+on_each_database!(
+    no_log_level_shows_a_revealed_rotated_or_revoked_key,
+    |db| async move {
+        let fake = start_openrouter().await;
+        let discord = FakeDiscord::start(support::bot::guild())
+            .await
+            .expect("the fake Discord starts");
+        let story = Story(&discord);
+        let management_key = fake.management_key();
+        let mut name = Some("mia");
+        for level in LOG_LEVELS {
+            let connections = discord.identify_payloads().len();
+            let bot = Operator::with_config(&config_with_discord(&discord, &fake, &db.url))
+                .env("OPENROUTER_MANAGEMENT_KEY", &management_key)
+                .env("DISCORD_TOKEN", DISCORD_TOKEN)
+                .env("RUST_LOG", level)
+                .starts(&["run"])
+                .connected(&discord, connections)
+                .await;
+
+            let revealed = story.member_gets_key_as(MIA, name.take()).await;
+            let card = story.mykey(MIA).await;
+            let rotated = story.clicks_and_sees(MIA, &card, "Rotate").await;
+            let rotated = secret_in(&rotated.text())
+                .unwrap_or_else(|| panic!("no new key in {:?}", rotated.text()));
+            let card = story.mykey(MIA).await;
+            let ask = story.clicks_and_sees(MIA, &card, "Revoke").await;
+            let confirm = ask.message.expect("a confirmation message");
+            let done = story
+                .clicks_and_sees(MIA, &confirm, "Yes, revoke my key")
+                .await;
+            assert!(done.text().contains("Revoked"), "{}", done.text());
+            let log = bot.stop().await;
+
+            assert!(!log.is_empty(), "RUST_LOG={level} logged nothing");
+            if let Some(shown) = ["TRACE", "DEBUG"]
+                .iter()
+                .find(|l| level.contains(&l.to_lowercase()))
+            {
+                assert!(
+                    log.contains(shown),
+                    "RUST_LOG={level} logged no {shown} line:\n{log}"
+                );
+            }
+            support::logs::assert_hidden(
+                &log,
+                &[&revealed, &rotated, &management_key, DISCORD_TOKEN],
+                &format!("RUST_LOG={level}"),
+            );
         }
     }
 );

@@ -226,10 +226,72 @@ impl Harness {
         self
     }
 
+    /// What the people of the guild do, through this harness's fake Discord.
+    pub fn story(&self) -> Story<'_> {
+        Story(&self.discord)
+    }
+
     /// `user` runs a slash command; returns what they saw.
     pub async fn runs(&self, command: SlashCommand) -> Reply {
-        let id = self.discord.interact(command);
-        self.discord.reply_to(id).await
+        self.story().runs(command).await
+    }
+
+    /// `user` clicks the button labelled `label` on `message`; returns the interaction.
+    pub fn clicks(&self, user: u64, message: &Message, label: &str) -> InteractionId {
+        self.story().clicks(user, message, label)
+    }
+
+    /// `user` clicks and waits for what they saw.
+    pub async fn clicks_and_sees(&self, user: u64, message: &Message, label: &str) -> Reply {
+        self.story().clicks_and_sees(user, message, label).await
+    }
+
+    /// The whole request story up to the card: `/mykey`, Request, the form. Returns the card.
+    pub async fn requests_key(&self, user: u64, name: Option<&str>, reason: &str) -> Reply {
+        self.story().requests_key(user, name, reason).await
+    }
+
+    /// The approval card of request `#id` as it stands.
+    pub async fn card(&self, id: i64) -> Message {
+        self.story().card(id).await
+    }
+}
+
+impl Harness {
+    /// The whole story for a member who ends up with a key: request, an admin approves, the
+    /// member reveals. Returns the plaintext key they saw.
+    pub async fn member_gets_key(&self, user: u64, name: &str) -> String {
+        self.story().member_gets_key(user, name).await
+    }
+
+    /// `/mykey` as `user` sees it now.
+    pub async fn mykey(&self, user: u64) -> Message {
+        self.story().mykey(user).await
+    }
+
+    /// The reply and every follow-up of an interaction, once `pages` messages have arrived.
+    pub async fn all_pages(&self, id: InteractionId, pages: usize) -> Vec<Message> {
+        let first = self.discord.reply_to(id).await;
+        let mut messages = vec![first.message.expect("a message reply")];
+        let followups = eventually("the follow-up pages", || {
+            let followups = self.discord.followups_to(id);
+            (followups.len() + 1 >= pages).then_some(followups)
+        })
+        .await;
+        messages.extend(followups);
+        messages
+    }
+}
+
+/// The people of the guild acting through the fake Discord, whether the bot runs in the test's
+/// process or as the real binary.
+pub struct Story<'a>(pub &'a FakeDiscord);
+
+impl Story<'_> {
+    /// `user` runs a slash command; returns what they saw.
+    pub async fn runs(&self, command: SlashCommand) -> Reply {
+        let id = self.0.interact(command);
+        self.0.reply_to(id).await
     }
 
     /// `user` clicks the button labelled `label` on `message`; returns the interaction.
@@ -238,14 +300,14 @@ impl Harness {
             .button(label)
             .unwrap_or_else(|| panic!("no {label:?} button on {:?}", message.text()));
         let custom_id = button.custom_id.expect("the button has a custom_id");
-        self.discord
+        self.0
             .interact(ComponentClick::button(user, message, custom_id))
     }
 
     /// `user` clicks and waits for what they saw.
     pub async fn clicks_and_sees(&self, user: u64, message: &Message, label: &str) -> Reply {
         let id = self.clicks(user, message, label);
-        self.discord.reply_to(id).await
+        self.0.reply_to(id).await
     }
 
     /// The whole request story up to the card: `/mykey`, Request, the form. Returns the card.
@@ -257,24 +319,27 @@ impl Harness {
         if let Some(name) = name {
             values.push(("name", name));
         }
-        let submitted = self.discord.answer_modal(form, &values).await;
-        self.discord.reply_to(submitted).await
+        let submitted = self.0.answer_modal(form, &values).await;
+        self.0.reply_to(submitted).await
     }
 
     /// The approval card of request `#id` as it stands.
     pub async fn card(&self, id: i64) -> Message {
         let title = format!("Key request #{id}");
-        self.discord
+        self.0
             .wait_for_message_in(APPROVALS, |m| m.embed_text().contains(&title))
             .await
     }
-}
 
-impl Harness {
     /// The whole story for a member who ends up with a key: request, an admin approves, the
     /// member reveals. Returns the plaintext key they saw.
     pub async fn member_gets_key(&self, user: u64, name: &str) -> String {
-        let sent = self.requests_key(user, Some(name), "work").await;
+        self.member_gets_key_as(user, Some(name)).await
+    }
+
+    /// [`Story::member_gets_key`] for a user who may be on the roster already (`name: None`).
+    pub async fn member_gets_key_as(&self, user: u64, name: Option<&str>) -> String {
+        let sent = self.requests_key(user, name, "work").await;
         let id: i64 = sent
             .text()
             .split('#')
@@ -285,7 +350,7 @@ impl Harness {
         let card = self.card(id).await;
         self.clicks_and_sees(DANA, &card, "Approve").await;
         let dm = self
-            .discord
+            .0
             .wait_for_dm(user, |m| {
                 m.embed_text()
                     .contains(&format!("Request #{id} was approved"))
@@ -301,19 +366,6 @@ impl Harness {
             .await
             .message
             .expect("/mykey answers with a message")
-    }
-
-    /// The reply and every follow-up of an interaction, once `pages` messages have arrived.
-    pub async fn all_pages(&self, id: InteractionId, pages: usize) -> Vec<Message> {
-        let first = self.discord.reply_to(id).await;
-        let mut messages = vec![first.message.expect("a message reply")];
-        let followups = eventually("the follow-up pages", || {
-            let followups = self.discord.followups_to(id);
-            (followups.len() + 1 >= pages).then_some(followups)
-        })
-        .await;
-        messages.extend(followups);
-        messages
     }
 }
 
