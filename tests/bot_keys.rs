@@ -306,3 +306,106 @@ on_each_database!(long_lists_for_300_members_fit_discord, |db| async move {
         h.discord.violations()
     );
 });
+
+/// The keys at the fake OpenRouter: (name, disabled), by name.
+fn keys_at_openrouter(h: &Harness) -> Vec<(String, bool)> {
+    let mut keys: Vec<_> = h
+        .openrouter
+        .keys()
+        .into_iter()
+        .map(|k| (k.name, k.disabled))
+        .collect();
+    keys.sort();
+    keys
+}
+
+on_each_database!(
+    a_rotation_whose_old_key_cannot_be_deleted_shows_the_new_key_and_deletes_the_old_one_later,
+    |db| async move {
+        let h = Harness::start(db).await;
+        h.member_gets_key(MIA, "mia").await;
+        h.openrouter
+            .fail_always(Endpoint::DeleteKey, Fault::status(500));
+
+        let card = h.mykey(MIA).await;
+        let rotated = h.clicks_and_sees(MIA, &card, "Rotate").await;
+        let text = rotated.text();
+        assert!(secret_in(&text).is_some(), "the new key is shown: {text}");
+        assert!(
+            text.contains("Your previous key `team:mia:r1` is disabled and no longer works"),
+            "{text}"
+        );
+        assert!(!text.contains("nothing was lost"), "{text}");
+        assert_eq!(
+            keys_at_openrouter(&h),
+            [
+                ("team:mia:r1".to_string(), true),
+                ("team:mia:r2".to_string(), false)
+            ]
+        );
+        let notice = h
+            .discord
+            .wait_for_message_in(ALERTS, |m| {
+                m.embed_text().contains("Rotated key not deleted yet")
+            })
+            .await;
+        assert!(
+            notice
+                .embed_text()
+                .contains("`team:mia:r1` is disabled, not yet deleted"),
+            "{}",
+            notice.embed_text()
+        );
+
+        // The new key is the member's; the old one is not theirs to rotate again.
+        let card = h.mykey(MIA).await;
+        assert!(
+            card.embed_text().contains("team:mia:r2"),
+            "{}",
+            card.embed_text()
+        );
+
+        // Once OpenRouter deletes again, the next sync deletes the old key.
+        h.openrouter.clear_faults();
+        h.advance(chrono::Duration::minutes(10));
+        h.tick().await;
+        assert_eq!(keys_at_openrouter(&h), [("team:mia:r2".to_string(), false)]);
+        let card = h.mykey(MIA).await;
+        assert!(
+            card.embed_text().contains("team:mia:r2"),
+            "{}",
+            card.embed_text()
+        );
+    }
+);
+
+on_each_database!(
+    a_rotation_whose_old_key_can_be_neither_deleted_nor_disabled_says_it_still_works,
+    |db| async move {
+        let h = Harness::start(db).await;
+        h.member_gets_key(MIA, "mia").await;
+        h.openrouter
+            .fail_always(Endpoint::DeleteKey, Fault::status(500));
+        h.openrouter
+            .fail_always(Endpoint::UpdateKey, Fault::status(500));
+
+        let card = h.mykey(MIA).await;
+        let rotated = h.clicks_and_sees(MIA, &card, "Rotate").await;
+        let text = rotated.text();
+        assert!(secret_in(&text).is_some(), "the new key is shown: {text}");
+        assert!(
+            text.contains("Your previous key `team:mia:r1` still works"),
+            "{text}"
+        );
+        h.discord
+            .wait_for_message_in(ALERTS, |m| {
+                m.embed_text().contains("`team:mia:r1` is still live")
+            })
+            .await;
+
+        h.openrouter.clear_faults();
+        h.advance(chrono::Duration::minutes(10));
+        h.tick().await;
+        assert_eq!(keys_at_openrouter(&h), [("team:mia:r2".to_string(), false)]);
+    }
+);

@@ -101,8 +101,11 @@ on_each_database!(two_admins_approving_at_once_approve_once, |db| async move {
         (erik, dana)
     };
     assert_eq!(
-        winner.callback_type, 7,
-        "the winner's click updates the card"
+        winner.callback_type,
+        7,
+        "the winner's click updates the card: {} / {}",
+        winner.text(),
+        loser.text()
     );
     assert!(winner.text().contains("Approved by"), "{}", winner.text());
     assert!(loser.ephemeral());
@@ -425,5 +428,39 @@ on_each_database!(
         assert!(message.contains("refused the bot's token"), "{message}");
         assert!(message.contains("DISCORD_TOKEN"), "{message}");
         assert!(!message.contains("not-the-bot-token"), "{message}");
+    }
+);
+
+on_each_database!(
+    a_key_whose_guardrail_cannot_be_assigned_is_deleted_and_reveal_works_again,
+    |db| async move {
+        let h = Harness::start(db).await;
+        let sent = h.requests_key(MIA, Some("mia"), "evals").await;
+        assert!(sent.text().contains("#1"), "{}", sent.text());
+        let card = h.card(1).await;
+        h.clicks_and_sees(DANA, &card, "Approve").await;
+        let dm = h
+            .discord
+            .wait_for_dm(MIA, |m| m.embed_text().contains("Request #1 was approved"))
+            .await;
+        h.openrouter.fail_always(
+            openrouter_team_bot::fake::openrouter::Endpoint::AssignKeys,
+            openrouter_team_bot::fake::openrouter::Fault::status(500),
+        );
+
+        let failed = h.clicks_and_sees(MIA, &dm, "Reveal my key").await;
+        assert!(secret_in(&failed.text()).is_none(), "{}", failed.text());
+        assert!(
+            h.openrouter.keys().is_empty(),
+            "a key without its model rules was left live: {:?}",
+            h.openrouter.keys()
+        );
+
+        h.openrouter.clear_faults();
+        let revealed = h.clicks_and_sees(MIA, &dm, "Reveal my key").await;
+        assert!(secret_in(&revealed.text()).is_some(), "{}", revealed.text());
+        let keys = h.openrouter.keys();
+        assert_eq!(keys.len(), 1, "{keys:?}");
+        assert!(h.openrouter.guardrail_of(&keys[0].hash).is_some());
     }
 );

@@ -163,6 +163,20 @@ impl Click<'_> {
             Action::Rotate => {
                 r.defer_private().await?;
                 let revealed = team.rotate_key(&self.caller).await?;
+                if let Some(old) = revealed.replaced.as_ref().filter(|o| o.awaits_deletion()) {
+                    let notice = serenity::CreateMessage::new()
+                        .embed(render::replaced_key_pending(&revealed.member_name, old))
+                        .allowed_mentions(notify::quiet());
+                    if let Err(e) = self
+                        .data
+                        .channels
+                        .alerts
+                        .send_message(&self.ctx.http, notice)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not post the pending deletion of a rotated key");
+                    }
+                }
                 r.private(
                     vec![render::revealed(&revealed, &self.data.team_title)],
                     vec![],

@@ -8,7 +8,7 @@ use serenity::{ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateEm
 use super::custom_id::Action;
 use crate::money::Usd;
 use crate::team::budget::{BudgetStatus, Freshness};
-use crate::team::provisioning::{Revealed, limit_words};
+use crate::team::provisioning::{Replaced, ReplacedState, Revealed, limit_words};
 use crate::team::{KeyRequest, RequestStatus, TeamKey, Tier};
 
 pub const GREEN: u32 = 0x2ecc71;
@@ -270,7 +270,7 @@ pub fn revealed(revealed: &Revealed, team_title: &str) -> CreateEmbed {
         "**Your key** (shown only this once; copy it now):\n```\n{secret}\n```\nBase URL: `https://openrouter.ai/api/v1` (OpenAI-compatible). Keep the key in an environment variable such as `OPENROUTER_API_KEY`; never commit it.\n\n**Quick start**\n{quick_start}"
     );
     if let Some(old) = &revealed.replaced {
-        description.push_str(&format!("\nYour previous key `{old}` has been deleted."));
+        description.push_str(&format!("\n{}", replaced_words(old)));
     }
     CreateEmbed::new()
         .title(format!("Your key {}", revealed.key.name))
@@ -285,6 +285,38 @@ pub fn revealed(revealed: &Revealed, team_title: &str) -> CreateEmbed {
         )
         .footer(CreateEmbedFooter::new(
             "This message is visible only to you. Lost it? /mykey > Rotate makes a new key.",
+        ))
+}
+
+/// What became of the key a rotation replaced, for its owner.
+pub fn replaced_words(old: &Replaced) -> String {
+    let name = &old.name;
+    match old.state {
+        ReplacedState::Deleted => format!("Your previous key `{name}` has been deleted."),
+        ReplacedState::DisabledAwaitingDeletion => format!(
+            "Your previous key `{name}` is disabled and no longer works. OpenRouter did not delete it yet; the bot keeps trying until it is gone, and the admins have been told."
+        ),
+        ReplacedState::LiveAwaitingDeletion => format!(
+            "**Your previous key `{name}` still works**: OpenRouter failed to delete or disable it. The bot keeps trying until it is gone, and the admins have been told."
+        ),
+    }
+}
+
+/// The alerts-channel notice of a replaced key that is not gone yet.
+pub fn replaced_key_pending(member_name: &str, old: &Replaced) -> CreateEmbed {
+    let state = match old.state {
+        ReplacedState::Deleted => "deleted",
+        ReplacedState::DisabledAwaitingDeletion => "disabled, not yet deleted",
+        ReplacedState::LiveAwaitingDeletion => {
+            "still live (OpenRouter failed to delete or disable it)"
+        }
+    };
+    CreateEmbed::new()
+        .title("Rotated key not deleted yet")
+        .color(RED)
+        .description(format!(
+            "{member_name} rotated their key; the previous key `{}` is {state}. The bot retries the deletion with every sync until it is gone.",
+            old.name
         ))
 }
 

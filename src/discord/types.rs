@@ -44,7 +44,7 @@ impl BotError {
         match self {
             BotError::Team(e) => e.for_user(),
             BotError::Discord(_) => {
-                "Discord did not accept the bot's answer. Please try again; the admins have been told.".into()
+                "Discord did not accept the bot's answer. Please try again; the details are in the bot's log.".into()
             }
         }
     }

@@ -62,6 +62,9 @@ impl Job for SyncUsage {
         for alert in &alerts {
             context.notifier.budget_alert(alert).await;
         }
+        if let Err(e) = team.retry_key_deletions().await {
+            tracing::error!(error = %e, "retrying the deletion of replaced keys failed");
+        }
         Ok(format!("{} keys synced, {} alerts", summary.keys, alerts.len()).into())
     }
 }

@@ -93,11 +93,12 @@ impl Store {
         row.as_ref().map(team_key).transpose()
     }
 
-    /// The member's keys that still exist, newest first.
+    /// The member's keys that still exist, newest first (a key being retired after a rotation
+    /// is no longer theirs).
     pub async fn keys_of_member(&self, member_id: i64) -> Result<Vec<TeamKey>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM keys WHERE member_id = $1 AND deleted_at IS NULL \
-             ORDER BY created_at DESC, hash"
+             AND retiring_since IS NULL ORDER BY created_at DESC, hash"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(member_id)
@@ -142,6 +143,37 @@ impl Store {
             .await
             .doing("changing a key's owner")?;
         Ok(result.rows_affected() == 1)
+    }
+
+    /// Marks a replaced key for deletion by the bot's retries (its deletion failed).
+    pub async fn mark_key_retiring(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE keys SET retiring_since = $2 WHERE hash = $1 AND deleted_at IS NULL \
+             AND retiring_since IS NULL",
+        )
+        .bind(hash)
+        .bind(secs(now))
+        .execute(self.pool())
+        .await
+        .doing("marking a key for deletion")?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Replaced keys still waiting to be deleted at OpenRouter, oldest first.
+    pub async fn retiring_keys(&self) -> Result<Vec<TeamKey>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM keys WHERE retiring_since IS NOT NULL AND deleted_at IS NULL \
+             ORDER BY retiring_since, hash"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await
+            .doing("listing keys waiting for deletion")?;
+        rows.iter().map(team_key).collect()
     }
 
     /// Records that the key no longer exists at OpenRouter. False if it was already gone.

@@ -35,12 +35,12 @@ impl TeamError {
                 "OpenRouter is busy (rate limited). Please try again in a minute.".into()
             }
             TeamError::OpenRouter(e) if e.is_transient() => {
-                "OpenRouter did not answer properly. Please try again in a minute; nothing was lost.".into()
+                "OpenRouter did not answer properly. Please try again in a minute.".into()
             }
             TeamError::OpenRouter(_) => {
-                "OpenRouter refused the request. The admins have been told.".into()
+                "OpenRouter refused the request. The reason is in the bot's log; an admin can look it up there.".into()
             }
-            TeamError::Store(_) => "Something went wrong on our side. The admins have been told.".into(),
+            TeamError::Store(_) => "Something went wrong on our side. The details are in the bot's log; an admin can look them up there.".into(),
         }
     }
 

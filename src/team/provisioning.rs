@@ -9,7 +9,7 @@ use super::{
     Actor, Caller, KeyRequest, MemberStatus, NewKeyRequest, RequestKind, RequestStatus, Team,
     TeamError, TeamKey, Tier,
 };
-use crate::openrouter::{ApiError, CreatedKey, KeyHash, NewKey, list_all_keys};
+use crate::openrouter::{ApiError, CreatedKey, KeyHash, KeyUpdate, NewKey, list_all_keys};
 
 /// A provisioning left unfinished for this long is considered abandoned (a crash), not in
 /// progress on another instance.
@@ -23,8 +23,35 @@ pub struct Revealed {
     pub secret: SecretString,
     pub tier: Tier,
     pub member_name: String,
-    /// For a rotation: the key that was replaced (and deleted).
-    pub replaced: Option<String>,
+    /// For a rotation: the key that was replaced, and what became of it.
+    pub replaced: Option<Replaced>,
+}
+
+/// The key a rotation replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replaced {
+    pub name: String,
+    pub state: ReplacedState,
+}
+
+/// What became of a replaced key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplacedState {
+    /// Deleted at OpenRouter.
+    Deleted,
+    /// OpenRouter refused or failed the deletion; the key is disabled there and the bot deletes
+    /// it as soon as OpenRouter lets it.
+    DisabledAwaitingDeletion,
+    /// OpenRouter failed both the deletion and disabling: the key still works until the bot's
+    /// retries delete it.
+    LiveAwaitingDeletion,
+}
+
+impl Replaced {
+    /// Whether the old key is not gone yet, which the admins must hear about.
+    pub fn awaits_deletion(&self) -> bool {
+        self.state != ReplacedState::Deleted
+    }
 }
 
 impl Team {
@@ -133,12 +160,20 @@ impl Team {
             }
         };
         let now = self.now();
-        let guardrail = self.guardrail_of(&tier).await?;
-        if let Some(guardrail_id) = &guardrail {
-            self.api
-                .assign_keys(guardrail_id, std::slice::from_ref(&created.key.hash))
-                .await?;
-        }
+        let guardrail = match self.guard_new_key(&tier, &created.key.hash).await {
+            Ok(guardrail) => guardrail,
+            Err(e) => {
+                // A key without its model rules must not stay live; its secret was never
+                // shown, so it is deleted and the member can reveal again.
+                if let Err(cleanup) = self.delete_keys_named(&key_name).await {
+                    tracing::warn!(key = %key_name, error = %cleanup, "the key left without its guardrail could not be deleted; the next reveal deletes it");
+                }
+                self.store
+                    .abort_provisioning(request.id, self.now())
+                    .await?;
+                return Err(e);
+            }
+        };
         let key = TeamKey {
             hash: created.key.hash.to_string(),
             member_id: Some(member_id),
@@ -169,20 +204,25 @@ impl Team {
         };
         let mut replaced = None;
         if let Some(old_hash) = &request.replaces_key_hash {
-            self.delete_at_openrouter(old_hash).await?;
-            let old_name = self.store.key(old_hash).await?.map(|k| k.name);
-            self.audit(
-                &actor,
-                "rotate_key",
-                &request.member_name,
-                format!(
-                    "new key {}, old key {} deleted",
-                    key.name,
-                    old_name.as_deref().unwrap_or(old_hash)
+            // The new key exists and is the member's: whatever happens to the old one, its
+            // secret is shown now, never thrown away.
+            let old = self.retire_replaced_key(old_hash).await?;
+            let detail = match old.state {
+                ReplacedState::Deleted => {
+                    format!("new key {}, old key {} deleted", key.name, old.name)
+                }
+                ReplacedState::DisabledAwaitingDeletion => format!(
+                    "new key {}, old key {} disabled; OpenRouter did not delete it yet, retrying until it is gone",
+                    key.name, old.name
                 ),
-            )
-            .await?;
-            replaced = old_name.or(Some(old_hash.clone()));
+                ReplacedState::LiveAwaitingDeletion => format!(
+                    "new key {}, old key {} still live: OpenRouter failed to delete or disable it, retrying until it is gone",
+                    key.name, old.name
+                ),
+            };
+            self.audit(&actor, "rotate_key", &request.member_name, detail)
+                .await?;
+            replaced = Some(old);
         } else {
             self.audit(
                 &actor,
@@ -199,6 +239,71 @@ impl Team {
             member_name: request.member_name,
             replaced,
         })
+    }
+
+    /// Deletes the key a rotation replaced. When OpenRouter fails that, the key is disabled if
+    /// possible and set aside for [`Team::retry_key_deletions`], so it is no longer the member's.
+    async fn retire_replaced_key(&self, hash: &str) -> Result<Replaced, TeamError> {
+        let name = self
+            .store
+            .key(hash)
+            .await?
+            .map_or_else(|| hash.to_string(), |k| k.name);
+        let Err(deletion) = self.delete_at_openrouter(hash).await else {
+            return Ok(Replaced {
+                name,
+                state: ReplacedState::Deleted,
+            });
+        };
+        tracing::warn!(key = %name, error = %deletion, "the replaced key could not be deleted; disabling it and retrying later");
+        let disable = KeyUpdate {
+            disabled: Some(true),
+            ..Default::default()
+        };
+        let state = match self
+            .api
+            .update_key(&KeyHash(hash.to_string()), &disable)
+            .await
+        {
+            Ok(_) => {
+                self.store.set_key_disabled(hash, true).await?;
+                ReplacedState::DisabledAwaitingDeletion
+            }
+            Err(e) => {
+                tracing::warn!(key = %name, error = %e, "the replaced key could not be disabled either");
+                ReplacedState::LiveAwaitingDeletion
+            }
+        };
+        self.store.mark_key_retiring(hash, self.now()).await?;
+        Ok(Replaced { name, state })
+    }
+
+    /// Deletes the replaced keys whose deletion failed before; returns the names of those now
+    /// gone. One that still fails stays queued for the next try.
+    pub async fn retry_key_deletions(&self) -> Result<Vec<String>, TeamError> {
+        let mut deleted = Vec::new();
+        for key in self.store.retiring_keys().await? {
+            match self.delete_at_openrouter(&key.hash).await {
+                Ok(()) => {
+                    let owner = match key.member_id {
+                        Some(id) => self.store.member(id).await?.map(|m| m.name.to_string()),
+                        None => None,
+                    };
+                    self.audit(
+                        &Actor::bot(),
+                        "delete_replaced_key",
+                        owner.as_deref().unwrap_or(&key.name),
+                        format!("replaced key {} deleted at last", key.name),
+                    )
+                    .await?;
+                    deleted.push(key.name);
+                }
+                Err(e) => {
+                    tracing::warn!(key = %key.name, error = %e, "a replaced key still could not be deleted");
+                }
+            }
+        }
+        Ok(deleted)
     }
 
     /// Creates the key, never twice: when OpenRouter's answer is lost, any key that was made under
@@ -261,6 +366,21 @@ impl Team {
         }
         self.store.mark_key_deleted(hash, self.now()).await?;
         Ok(())
+    }
+
+    /// Puts a new key under its tier's guardrail; returns the guardrail's id, if the tier has one.
+    async fn guard_new_key(
+        &self,
+        tier: &Tier,
+        hash: &KeyHash,
+    ) -> Result<Option<String>, TeamError> {
+        let guardrail = self.guardrail_of(tier).await?;
+        if let Some(guardrail_id) = &guardrail {
+            self.api
+                .assign_keys(guardrail_id, std::slice::from_ref(hash))
+                .await?;
+        }
+        Ok(guardrail)
     }
 
     /// The guardrail that holds a tier's model allowlist, if the tier has one and it exists.
