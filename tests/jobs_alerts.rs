@@ -304,3 +304,60 @@ on_each_database!(
         assert!(text.contains("usual $1.00 a day"), "{text}");
     }
 );
+
+on_each_database!(
+    a_top_up_whose_answer_is_lost_is_applied_once_and_reverted_to_the_base,
+    |db| async move {
+        use openrouter_team_bot::fake::openrouter::{Endpoint, Fault};
+
+        let h = Harness::start(db).await;
+        h.member_gets_key(MIA, "mia").await;
+        let key = key_of(&h, "mia");
+        sync_with(&h, &key, 850).await;
+        let dm = h
+            .discord
+            .wait_for_dm(MIA, |m| m.button("Request top-up").is_some())
+            .await;
+        let form = h.clicks(MIA, &dm, "Request top-up");
+        let sent = h
+            .discord
+            .answer_modal(form, &[("amount", "5"), ("reason", "demo")])
+            .await;
+        h.discord.reply_to(sent).await;
+        let card = h
+            .discord
+            .wait_for_message_in(APPROVALS, |m| m.embed_text().contains("Top-up request #1"))
+            .await;
+
+        // Every raise reaches OpenRouter, but no answer comes back in time.
+        h.openrouter.fail_next(
+            Endpoint::UpdateKey,
+            2,
+            Fault::Delay(std::time::Duration::from_secs(2)),
+        );
+        let approved = h.clicks_and_sees(DANA, &card, "Approve top-up").await;
+        assert!(
+            approved.text().contains("Top-up #1 approved"),
+            "the key read back shows the raise: {}",
+            approved.text()
+        );
+        assert_eq!(
+            h.openrouter.key(&key).unwrap().limit,
+            Some(Usd::from_dollars(15))
+        );
+        let again = h.clicks_and_sees(ERIK, &card, "Approve top-up").await;
+        assert!(again.text().contains("already applied"), "{}", again.text());
+        assert_eq!(
+            h.openrouter.key(&key).unwrap().limit,
+            Some(Usd::from_dollars(15))
+        );
+
+        h.advance(Duration::days(1));
+        h.tick().await;
+        assert_eq!(
+            h.openrouter.key(&key).unwrap().limit,
+            Some(Usd::from_dollars(10)),
+            "the reset puts back the limit from before the top-up"
+        );
+    }
+);

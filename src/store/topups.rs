@@ -133,6 +133,34 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
+    /// Records the limit a top-up raises from, before the raise is sent, once: a later attempt
+    /// of the same top-up raises from the same base. Returns the recorded base.
+    pub async fn record_top_up_base(
+        &self,
+        id: i64,
+        base: Usd,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Usd>, StoreError> {
+        sqlx::query(
+            "UPDATE top_ups SET original_limit_micros = $2, updated_at = $3 \
+             WHERE id = $1 AND original_limit_micros IS NULL",
+        )
+        .bind(id)
+        .bind(base.micros())
+        .bind(secs(now))
+        .execute(self.pool())
+        .await
+        .doing("recording a top-up's base limit")?;
+        let base: Option<i64> =
+            sqlx::query_scalar("SELECT original_limit_micros FROM top_ups WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await
+                .doing("reading a top-up's base limit")?
+                .flatten();
+        Ok(base.map(Usd::from_micros))
+    }
+
     /// Applied top-ups whose window has ended by `now`.
     pub async fn top_ups_to_revert(&self, now: DateTime<Utc>) -> Result<Vec<TopUp>, StoreError> {
         let sql = format!(

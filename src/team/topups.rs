@@ -101,7 +101,8 @@ impl Team {
         let top_up = self.top_up_or_error(id).await?;
         let applied = self.apply_top_up(&top_up).await;
         if let Err(e) = applied {
-            // Nothing changed at OpenRouter: the top-up waits for another try.
+            // The raise is not known to have landed: the top-up waits for another try, which
+            // sets the same limit from the recorded base.
             self.store
                 .move_top_up(
                     id,
@@ -133,26 +134,46 @@ impl Team {
         Ok(Decided::Done(top_up))
     }
 
+    /// Raises the key's limit to the top-up's base plus its amount. The base is recorded before
+    /// the raise is sent, so trying again (after a lost answer) sets the same limit instead of
+    /// adding the amount twice; a lost answer is settled by reading the key back.
     async fn apply_top_up(&self, top_up: &TopUp) -> Result<(), TeamError> {
         let hash = KeyHash(top_up.key_hash.clone());
         let current = self.api.get_key(&hash).await?;
-        let original = current.limit.unwrap_or(Usd::ZERO);
-        let raised = original + top_up.amount;
-        self.api
-            .update_key(
-                &hash,
-                &KeyUpdate {
-                    limit: Some(LimitChange::Set(raised)),
-                    ..Default::default()
-                },
-            )
-            .await?;
+        let base = match top_up.original_limit {
+            Some(base) => base,
+            None => self
+                .store
+                .record_top_up_base(top_up.id, current.limit.unwrap_or(Usd::ZERO), self.now())
+                .await?
+                .unwrap_or(Usd::ZERO),
+        };
+        let raised = base + top_up.amount;
+        let update = KeyUpdate {
+            limit: Some(LimitChange::Set(raised)),
+            ..Default::default()
+        };
+        if let Err(e) = self.api.update_key(&hash, &update).await {
+            let landed = e.is_transient()
+                && self
+                    .api
+                    .get_key(&hash)
+                    .await
+                    .is_ok_and(|key| key.limit == Some(raised));
+            if !landed {
+                return Err(e.into());
+            }
+            tracing::info!(
+                top_up = top_up.id,
+                "the raise's answer was lost, but the key shows it applied"
+            );
+        }
         self.store
             .set_key_limit(&top_up.key_hash, Some(raised), current.limit_reset)
             .await?;
         let window_end = current.limit_reset.window_at(self.now()).end;
         self.store
-            .mark_top_up_applied(top_up.id, current.limit, window_end, self.now())
+            .mark_top_up_applied(top_up.id, Some(base), window_end, self.now())
             .await?;
         Ok(())
     }
