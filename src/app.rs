@@ -169,15 +169,17 @@ pub async fn start_bot(
             channel: channels.alerts,
         }),
     };
-    let recovered = team
-        .recover_provisioning()
-        .await
-        .map_err(|e| AppError::Failed(e.to_string()))?;
-    if recovered > 0 {
-        tracing::warn!(
+    // Not a reason to stay down: the housekeeping job and the member's next Reveal try again.
+    match team.recover_provisioning().await {
+        Ok(0) => {}
+        Ok(recovered) => tracing::warn!(
             recovered,
             "recovered key requests interrupted while their key was created"
-        );
+        ),
+        Err(e) => tracing::error!(
+            error = %e,
+            "recovering key requests interrupted while their key was created failed; retrying later"
+        ),
     }
     let notifier = Arc::new(discord::alerts::DiscordNotifier {
         http: http.clone(),

@@ -464,3 +464,76 @@ on_each_database!(
         assert!(h.openrouter.guardrail_of(&keys[0].hash).is_some());
     }
 );
+
+/// Request #1 of MIA approved and then left in `provisioning` with a key made under its name,
+/// as a crash after OpenRouter created the key leaves it.
+async fn interrupted_creation(h: &Harness) {
+    use openrouter_team_bot::fake::openrouter::KeySeed;
+    h.requests_key(MIA, Some("mia"), "evals").await;
+    let card = h.card(1).await;
+    h.clicks_and_sees(DANA, &card, "Approve").await;
+    let then = openrouter_team_bot::clock::Clock::now(h.clock.as_ref());
+    assert!(
+        h.store()
+            .begin_provisioning(1, "team:mia:r1", then)
+            .await
+            .unwrap()
+    );
+    h.openrouter.add_key(KeySeed::named("team:mia:r1"));
+}
+
+on_each_database!(
+    an_interrupted_creation_is_recovered_on_the_next_reveal_without_a_restart,
+    |db| async move {
+        let h = Harness::start(db).await;
+        interrupted_creation(&h).await;
+
+        let mykey = h.mykey(MIA).await;
+        let early = h.clicks_and_sees(MIA, &mykey, "Reveal my key").await;
+        assert!(
+            early.text().contains("being created right now"),
+            "{}",
+            early.text()
+        );
+
+        // Longer than a creation can take with the config's timeout and attempts.
+        h.advance(chrono::Duration::minutes(1));
+        let revealed = h.clicks_and_sees(MIA, &mykey, "Reveal my key").await;
+        assert!(secret_in(&revealed.text()).is_some(), "{}", revealed.text());
+        assert_eq!(
+            h.openrouter.keys_named("team:mia:r1").len(),
+            1,
+            "the orphan was deleted and one key made"
+        );
+    }
+);
+
+on_each_database!(
+    a_failing_recovery_at_start_up_does_not_stop_the_bot_and_is_retried,
+    |db| async move {
+        use openrouter_team_bot::fake::openrouter::{Endpoint, Fault};
+        use openrouter_team_bot::team::RequestStatus;
+        let h = Harness::start(db).await;
+        interrupted_creation(&h).await;
+        h.advance(chrono::Duration::minutes(30));
+
+        let h = h
+            .restart_after(|_, openrouter| {
+                openrouter.fail_always(Endpoint::ListKeys, Fault::status(500));
+            })
+            .await;
+        let request = h.store().request(1).await.unwrap().unwrap();
+        assert_eq!(request.status, RequestStatus::Provisioning);
+
+        h.openrouter.clear_faults();
+        h.advance(chrono::Duration::minutes(1));
+        h.tick().await;
+        let request = h.store().request(1).await.unwrap().unwrap();
+        assert_eq!(
+            request.status,
+            RequestStatus::Approved,
+            "recovered by the timer"
+        );
+        assert!(h.openrouter.keys_named("team:mia:r1").is_empty());
+    }
+);

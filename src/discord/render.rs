@@ -186,11 +186,16 @@ pub fn mykey(view: MyKeyView<'_>) -> (CreateEmbed, Vec<CreateActionRow>) {
                         ButtonStyle::Success,
                     )])],
                 ),
+                // A creation a crash interrupted is cleaned up when Reveal is pressed again.
                 _ => (
-                    embed
-                        .color(BLUE)
-                        .description("Your key is being created. Run /mykey again in a minute."),
-                    vec![],
+                    embed.color(BLUE).description(
+                        "Your key is being created. If it does not show up, press Reveal in a minute.",
+                    ),
+                    vec![CreateActionRow::Buttons(vec![button(
+                        Action::Reveal(request.id),
+                        "Reveal my key",
+                        ButtonStyle::Success,
+                    )])],
                 ),
             }
         }

@@ -69,7 +69,8 @@ impl Job for SyncUsage {
     }
 }
 
-/// Every minute: expires requests nobody acted on and puts back ended top-ups.
+/// Every minute: expires requests nobody acted on, recovers key creations a crash interrupted
+/// and puts back ended top-ups.
 pub struct Housekeeping;
 
 #[async_trait]
@@ -87,6 +88,14 @@ impl Job for Housekeeping {
         let expired = team.expire_requests().await.map_err(JobError::retry)?;
         if !expired.is_empty() {
             context.notifier.requests_expired(&expired).await;
+        }
+        match team.recover_provisioning().await {
+            Ok(0) => {}
+            Ok(recovered) => tracing::warn!(
+                recovered,
+                "recovered key requests interrupted while their key was created"
+            ),
+            Err(e) => tracing::error!(error = %e, "recovering interrupted key requests failed"),
         }
         let reverted = team.revert_top_ups().await.map_err(JobError::retry)?;
         if !reverted.is_empty() {

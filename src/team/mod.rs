@@ -53,6 +53,21 @@ pub struct TeamRules {
     pub admin_role_ids: Vec<u64>,
     pub on_member_leave: crate::config::OnMemberLeave,
     pub idle_key_days: i64,
+    /// The longest creating a key can take (every OpenRouter call it makes, each with all its
+    /// attempts); a request still in `provisioning` after this was interrupted.
+    pub provisioning_deadline: chrono::Duration,
+}
+
+/// OpenRouter calls one key creation makes at most: look for a key left by an earlier try,
+/// delete it, create, assign the guardrail.
+const CALLS_PER_PROVISIONING: u32 = 4;
+
+/// How long a key creation can take with these client settings, with half a minute to spare
+/// for the retries' waits.
+fn provisioning_deadline(timeout: std::time::Duration, max_attempts: u32) -> chrono::Duration {
+    let calls = timeout.saturating_mul(max_attempts.saturating_mul(CALLS_PER_PROVISIONING));
+    chrono::Duration::from_std(calls).unwrap_or(chrono::Duration::MAX)
+        + chrono::Duration::seconds(30)
 }
 
 impl TeamRules {
@@ -66,6 +81,10 @@ impl TeamRules {
             admin_role_ids: config.discord_unchecked().admin_role_ids.clone(),
             on_member_leave: config.lifecycle.on_member_leave,
             idle_key_days: config.lifecycle.idle_key_days,
+            provisioning_deadline: provisioning_deadline(
+                config.openrouter.timeout,
+                config.openrouter.max_attempts,
+            ),
         }
     }
 

@@ -11,10 +11,6 @@ use super::{
 };
 use crate::openrouter::{ApiError, CreatedKey, KeyHash, KeyUpdate, NewKey, list_all_keys};
 
-/// A provisioning left unfinished for this long is considered abandoned (a crash), not in
-/// progress on another instance.
-const ABANDONED_AFTER_MINUTES: i64 = 5;
-
 /// A freshly created key, for its owner's eyes only.
 #[derive(Debug)]
 pub struct Revealed {
@@ -123,6 +119,13 @@ impl Team {
     }
 
     async fn provision(&self, request: KeyRequest) -> Result<Revealed, TeamError> {
+        // A creation interrupted by a crash is cleaned up here, so the member need not wait for
+        // the bot's timer or a restart.
+        let request = if self.was_interrupted(&request) && self.recover_request(&request).await? {
+            self.request_or_error(request.id).await?
+        } else {
+            request
+        };
         match request.status {
             RequestStatus::Approved => {}
             other => return Err(TeamError::user(not_revealable(&request, other))),
@@ -395,36 +398,57 @@ impl Team {
             .map(|g| g.0))
     }
 
-    /// At start-up: requests left in `provisioning` by a crash go back to `approved`, after any
-    /// key created under their name is deleted, so the member can reveal again.
+    /// Whether a request in `provisioning` has been there longer than creating a key can take:
+    /// the bot that started it was stopped (a crash), it is not in progress anywhere.
+    fn was_interrupted(&self, request: &KeyRequest) -> bool {
+        request.status == RequestStatus::Provisioning
+            && request.updated_at <= self.now() - self.rules.provisioning_deadline
+    }
+
+    /// Requests left in `provisioning` by a crash go back to `approved`, after any key created
+    /// under their name is deleted, so the member can reveal again. Run at start-up and by the
+    /// housekeeping job; returns how many were recovered.
     pub async fn recover_provisioning(&self) -> Result<usize, TeamError> {
-        let cutoff = self.now() - Duration::minutes(ABANDONED_AFTER_MINUTES);
         let stuck: Vec<KeyRequest> = self
             .store
             .requests_with_status(RequestStatus::Provisioning)
             .await?
             .into_iter()
-            .filter(|r| r.updated_at <= cutoff)
+            .filter(|r| self.was_interrupted(r))
             .collect();
+        let mut recovered = 0;
         for request in &stuck {
-            if let Some(name) = &request.key_name {
-                self.delete_keys_named(name).await?;
-            }
-            if self
-                .store
-                .abort_provisioning(request.id, self.now())
-                .await?
-            {
-                self.audit(
-                    &Actor::bot(),
-                    "recover_request",
-                    &request.member_name,
-                    format!("request #{} was interrupted while its key was created; it can be revealed again", request.id),
-                )
-                .await?;
+            if self.recover_request(request).await? {
+                recovered += 1;
             }
         }
-        Ok(stuck.len())
+        Ok(recovered)
+    }
+
+    /// Puts one interrupted request back to `approved` after deleting any key made under its
+    /// name (its secret was never shown). False if another recovery got there first.
+    async fn recover_request(&self, request: &KeyRequest) -> Result<bool, TeamError> {
+        if let Some(name) = &request.key_name {
+            self.delete_keys_named(name).await?;
+        }
+        if !self
+            .store
+            .abort_provisioning(request.id, self.now())
+            .await?
+        {
+            return Ok(false);
+        }
+        self.audit(
+            &Actor::bot(),
+            "recover_request",
+            &request.member_name,
+            format!(
+                "request #{} was interrupted while its key was created; it can be revealed again",
+                request.id
+            ),
+        )
+        .await?;
+        Ok(true)
     }
 }
 
@@ -433,7 +457,7 @@ fn not_revealable(request: &KeyRequest, status: RequestStatus) -> String {
     match status {
         RequestStatus::Pending => "Your request is still waiting for an admin.".into(),
         RequestStatus::Approved => "Please try again.".into(),
-        RequestStatus::Provisioning => "Your key is being created right now. If nothing shows up, try Reveal again in a few minutes.".into(),
+        RequestStatus::Provisioning => "Your key is being created right now. If nothing shows up, press Reveal again in a few minutes: a creation that was interrupted is cleaned up by then.".into(),
         RequestStatus::Fulfilled => "This key was already shown once, and keys are only shown once. If you lost it, use Rotate on /mykey to get a new one.".into(),
         RequestStatus::Denied => format!(
             "This request was denied{}.",
