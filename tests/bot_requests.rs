@@ -537,3 +537,35 @@ on_each_database!(
         assert!(h.openrouter.keys_named("team:mia:r1").is_empty());
     }
 );
+
+on_each_database!(
+    a_key_created_late_for_a_request_is_deleted_by_the_next_sync,
+    |db| async move {
+        use openrouter_team_bot::fake::openrouter::KeySeed;
+        let h = Harness::start(db).await;
+        h.member_gets_key(MIA, "mia").await;
+        let mias = h.openrouter.keys_named("team:mia:r1");
+        assert_eq!(mias.len(), 1);
+        // A `POST /keys` whose answer was lost lands after all; other keys are not the bot's.
+        h.openrouter.add_key(KeySeed::named("team:mia:r1"));
+        h.openrouter.add_key(KeySeed::named("team:bob:r99"));
+        h.openrouter.add_key(KeySeed::named("ci-pipeline"));
+
+        h.advance(chrono::Duration::minutes(10));
+        h.tick().await;
+
+        let left = h.openrouter.keys_named("team:mia:r1");
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(left[0].hash, mias[0].hash, "the member's own key stays");
+        assert_eq!(h.openrouter.keys_named("team:bob:r99").len(), 1);
+        assert_eq!(h.openrouter.keys_named("ci-pipeline").len(), 1);
+        let audit = h.store().recent_audit(50).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "delete_orphan_key"));
+        let card = h.mykey(MIA).await;
+        assert!(
+            card.embed_text().contains("team:mia:r1"),
+            "{}",
+            card.embed_text()
+        );
+    }
+);

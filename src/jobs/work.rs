@@ -65,6 +65,9 @@ impl Job for SyncUsage {
         if let Err(e) = team.retry_key_deletions().await {
             tracing::error!(error = %e, "retrying the deletion of replaced keys failed");
         }
+        if let Err(e) = team.delete_orphan_keys().await {
+            tracing::error!(error = %e, "deleting keys the bot created but never recorded failed");
+        }
         Ok(format!("{} keys synced, {} alerts", summary.keys, alerts.len()).into())
     }
 }

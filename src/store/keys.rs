@@ -130,6 +130,21 @@ impl Store {
         rows.iter().map(team_key).collect()
     }
 
+    /// Live keys that belong to no member and whose name starts with `prefix` (for finding keys
+    /// the bot created but never recorded).
+    pub async fn unowned_keys_with_prefix(&self, prefix: &str) -> Result<Vec<TeamKey>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM keys WHERE member_id IS NULL AND deleted_at IS NULL \
+             AND substr(name, 1, length($1)) = $1 ORDER BY name, hash"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(prefix)
+            .fetch_all(self.pool())
+            .await
+            .doing("finding unowned keys by name")?;
+        rows.iter().map(team_key).collect()
+    }
+
     /// Gives a key to a member (or with `None`, to nobody).
     pub async fn set_key_owner(
         &self,

@@ -92,6 +92,15 @@ impl TeamRules {
     pub fn key_name(&self, member: &str, request_id: i64) -> String {
         format!("{}:{member}:r{request_id}", self.key_name_prefix)
     }
+
+    /// The request a key name made by [`TeamRules::key_name`] points at.
+    pub fn request_of_key_name(&self, name: &str) -> Option<i64> {
+        let rest = name
+            .strip_prefix(&self.key_name_prefix)?
+            .strip_prefix(':')?;
+        let (_member, request) = rest.rsplit_once(":r")?;
+        request.parse().ok()
+    }
 }
 
 /// Where audit lines are announced (the alerts channel in Discord; nowhere for the CLI).

@@ -398,6 +398,42 @@ impl Team {
             .map(|g| g.0))
     }
 
+    /// Deletes the keys the bot created but never recorded: named for one of its requests, owned
+    /// by nobody, and not that request's key (an answer to `POST /keys` that came too late, or
+    /// an error answered after the key was made). Nobody ever saw their secrets, so nothing is
+    /// lost; a request still being created is left alone. Returns the names deleted.
+    pub async fn delete_orphan_keys(&self) -> Result<Vec<String>, TeamError> {
+        let prefix = format!("{}:", self.rules.key_name_prefix);
+        let mut deleted = Vec::new();
+        for key in self.store.unowned_keys_with_prefix(&prefix).await? {
+            let Some(request_id) = self.rules.request_of_key_name(&key.name) else {
+                continue;
+            };
+            let Some(request) = self.store.request(request_id).await? else {
+                continue;
+            };
+            let in_progress = request.status == RequestStatus::Provisioning;
+            let is_its_key = request.key_hash.as_deref() == Some(key.hash.as_str());
+            if in_progress || is_its_key || request.key_name.as_deref() != Some(&key.name) {
+                continue;
+            }
+            self.delete_at_openrouter(&key.hash).await?;
+            tracing::warn!(key = %key.name, "deleted a key created for a request but never recorded");
+            self.audit(
+                &Actor::bot(),
+                "delete_orphan_key",
+                &request.member_name,
+                format!(
+                    "key {} was created for request #{} but never recorded; deleted",
+                    key.name, request.id
+                ),
+            )
+            .await?;
+            deleted.push(key.name);
+        }
+        Ok(deleted)
+    }
+
     /// Whether a request in `provisioning` has been there longer than creating a key can take:
     /// the bot that started it was stopped (a crash), it is not in progress anywhere.
     fn was_interrupted(&self, request: &KeyRequest) -> bool {
