@@ -8,7 +8,7 @@ use serenity::{
 };
 
 use super::custom_id::Action;
-use super::respond::Responder;
+use super::respond::{Defer, Responder};
 use super::types::{BotError, Data};
 use super::{caller, commands, notify, render};
 use crate::team::requests::{Decided, Filed};
@@ -99,7 +99,9 @@ impl Click<'_> {
             Action::OpenRequestForm => self.open_request_form(r).await,
             Action::SubmitRequest => self.submit_request(r).await,
             Action::Approve(id) => {
-                let decided = team.approve_request(&self.caller, id).await?;
+                let decided = r
+                    .in_time(Defer::Update, team.approve_request(&self.caller, id))
+                    .await?;
                 self.after_decision(r, decided, "approved").await
             }
             Action::OpenDenyForm(id) => {
@@ -125,7 +127,9 @@ impl Click<'_> {
             }
             Action::SubmitDeny(id) => {
                 let reason = self.value(FIELD_REASON).unwrap_or("");
-                let decided = team.deny_request(&self.caller, id, reason).await?;
+                let decided = r
+                    .in_time(Defer::Update, team.deny_request(&self.caller, id, reason))
+                    .await?;
                 self.after_decision(r, decided, "denied").await
             }
             Action::Cancel(id) => {
@@ -266,27 +270,35 @@ impl Click<'_> {
 
     async fn submit_request(&self, r: &mut Responder<'_>) -> Result<(), BotError> {
         let team = &self.data.team;
-        let filed = team
-            .request_key(
-                &self.caller,
-                self.value(FIELD_NAME),
-                self.value(FIELD_REASON).unwrap_or(""),
+        let filed = r
+            .in_time(
+                Defer::Private,
+                team.request_key(
+                    &self.caller,
+                    self.value(FIELD_NAME),
+                    self.value(FIELD_REASON).unwrap_or(""),
+                ),
             )
             .await?;
         match filed {
             Filed::AwaitingApproval { request, tier } => {
-                r.private(
-                    vec![CreateEmbed::new()
-                        .title(format!("Key request #{} sent", request.id))
-                        .description(format!(
-                            "The admins have been asked. You will get a DM when they decide; /mykey shows where it stands.\n\nTier **{}**: {}.",
-                            tier.name,
-                            crate::team::provisioning::limit_words(&tier)
-                        ))
-                        .color(render::YELLOW)],
-                    vec![],
-                )
-                .await?;
+                // The request is filed: its card goes up whether or not the reply gets through.
+                let replied = r
+                    .private(
+                        vec![CreateEmbed::new()
+                            .title(format!("Key request #{} sent", request.id))
+                            .description(format!(
+                                "The admins have been asked. You will get a DM when they decide; /mykey shows where it stands.\n\nTier **{}**: {}.",
+                                tier.name,
+                                crate::team::provisioning::limit_words(&tier)
+                            ))
+                            .color(render::YELLOW)],
+                        vec![],
+                    )
+                    .await;
+                if let Err(e) = replied {
+                    tracing::warn!(error = %e, request = request.id, "could not confirm a filed request; posting its card anyway");
+                }
                 let linked = request.member_id.is_some();
                 match notify::post_card(
                     &self.ctx.http,
@@ -346,11 +358,18 @@ impl Click<'_> {
             .approval_message
             .map(|(_, m)| Some(serenity::MessageId::new(m.0)) == self.message)
             .unwrap_or(false);
-        if on_card {
+        // The decision is made: a reply Discord refuses must not keep the card or the member
+        // from hearing of it.
+        let replied = if on_card {
             let (embed, rows) = render::approval_card(&request, &tier, linked);
-            r.update_message(vec![embed], rows).await?;
+            r.update_message(vec![embed], rows).await
         } else {
-            r.say(&format!("Request #{} {verb}.", request.id)).await?;
+            r.say(&format!("Request #{} {verb}.", request.id)).await
+        };
+        if let Err(e) = &replied {
+            tracing::warn!(error = %e, request = request.id, "could not answer the decision; updating the card directly");
+        }
+        if !on_card || replied.is_err() {
             self.refresh_card(&request).await;
         }
         let delivered = notify::dm(

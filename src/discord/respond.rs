@@ -10,12 +10,27 @@ use serenity::{
 
 use super::notify::quiet;
 
+/// How long work may run before the interaction is acknowledged: Discord drops a first
+/// response after 3 seconds, so anything still running by now answers later instead.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// How a slow interaction is acknowledged while its work goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defer {
+    /// A private answer follows (for commands and forms).
+    Private,
+    /// The message the button is on is edited later (for clicks on cards).
+    Update,
+}
+
 /// One interaction's answers.
 pub struct Responder<'a> {
     http: &'a Http,
     id: serenity::InteractionId,
     token: &'a str,
     deferred: bool,
+    /// Acknowledged as "the message will be updated": `update_message` edits it later.
+    deferred_update: bool,
     answered: bool,
 }
 
@@ -26,8 +41,35 @@ impl<'a> Responder<'a> {
             id,
             token,
             deferred: false,
+            deferred_update: false,
             answered: false,
         }
+    }
+
+    /// Runs `work`; if it takes longer than Discord allows before a first answer, the
+    /// interaction is acknowledged (`how`) while it goes on, so the answer is never dropped.
+    pub async fn in_time<T>(&mut self, how: Defer, work: impl Future<Output = T>) -> T {
+        let work = std::pin::pin!(work);
+        let mut work = work;
+        tokio::select! {
+            done = &mut work => return done,
+            () = tokio::time::sleep(ANSWER_WITHIN) => {}
+        }
+        let acknowledged = match how {
+            Defer::Private => self.defer_private().await,
+            Defer::Update => self.defer_update().await,
+        };
+        if let Err(e) = acknowledged {
+            tracing::warn!(error = %e, "could not acknowledge a slow interaction");
+        }
+        work.await
+    }
+
+    /// Acknowledges a click now; the message it is on is edited later ([`Self::update_message`]).
+    pub async fn defer_update(&mut self) -> Result<(), serenity::Error> {
+        self.respond(CreateInteractionResponse::Acknowledge).await?;
+        self.deferred_update = true;
+        Ok(())
     }
 
     async fn respond(
@@ -125,12 +167,23 @@ impl<'a> Responder<'a> {
         Ok(())
     }
 
-    /// Replaces the message the clicked button is on (the first answer to a click).
+    /// Replaces the message the clicked button is on (the first answer to a click, or an edit
+    /// once the click was acknowledged).
     pub async fn update_message(
         &mut self,
         embeds: Vec<CreateEmbed>,
         rows: Vec<CreateActionRow>,
     ) -> Result<(), serenity::Error> {
+        if self.deferred_update {
+            EditInteractionResponse::new()
+                .content("")
+                .embeds(embeds)
+                .components(rows)
+                .allowed_mentions(quiet())
+                .execute(self.http, self.token)
+                .await?;
+            return Ok(());
+        }
         self.respond(CreateInteractionResponse::UpdateMessage(
             CreateInteractionResponseMessage::new()
                 .content("")
