@@ -5,11 +5,11 @@ use std::io::{self, Write};
 use std::sync::{Arc, RwLock};
 
 use tracing::Metadata;
-use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
+use tracing_subscriber::filter::{EnvFilter, filter_fn};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{Registry, fmt};
+use tracing_subscriber::fmt;
 
 use crate::secret::{redact_encoded, redact_keys, redact_value};
 
@@ -131,7 +131,11 @@ pub fn subscriber<W>(
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let layer: Box<dyn Layer<Registry> + Send + Sync> = match format {
+    // Global filters: a span they refuse is never created, so its fields are never recorded.
+    let filtered = tracing_subscriber::registry()
+        .with(filter)
+        .with(filter_fn(never_carries_a_secret));
+    let layer = match format {
         LogFormat::Text => fmt::layer().with_writer(writer).boxed(),
         LogFormat::Json => fmt::layer()
             .json()
@@ -139,8 +143,7 @@ where
             .with_writer(writer)
             .boxed(),
     };
-    let allowed = filter.and(filter_fn(never_carries_a_secret));
-    tracing_subscriber::registry().with(layer.with_filter(allowed))
+    filtered.with(layer)
 }
 
 /// Targets whose spans and verbose events print whole messages: serenity's `request` and
