@@ -1,7 +1,7 @@
 //! Turning an approved request into a key: reveal once, rotate, and recovery when OpenRouter's
 //! answer to `POST /keys` was lost.
 
-use chrono::Duration;
+use chrono::TimeDelta;
 use secrecy::SecretString;
 
 use super::requests::Decided;
@@ -9,6 +9,7 @@ use super::{
     Actor, Caller, KeyRequest, MemberStatus, NewKeyRequest, RequestKind, RequestStatus, Team,
     TeamError, TeamKey, Tier,
 };
+use crate::clock::{days, earlier_by, later_by};
 use crate::openrouter::{ApiError, CreatedKey, KeyHash, NewKey, list_all_keys};
 
 /// A provisioning left unfinished for this long is considered abandoned (a crash), not in
@@ -77,7 +78,7 @@ impl Team {
             kind: RequestKind::Rotate,
             reason: "rotation".into(),
             replaces_key_hash: Some(old.hash.clone()),
-            expires_at: now + Duration::days(self.rules.request_expiry_days),
+            expires_at: later_by(now, days(self.rules.request_expiry_days)),
         };
         let request = self.store.create_request(&new, now).await.map_err(|_| {
             TeamError::user(
@@ -216,7 +217,7 @@ impl Team {
             expires_at: self
                 .rules
                 .key_expiry_days
-                .map(|days| self.now() + Duration::days(days)),
+                .map(|n| later_by(self.now(), days(n))),
             include_byok_in_limit: None,
             workspace_id: self.rules.workspace_id.clone(),
         };
@@ -278,7 +279,7 @@ impl Team {
     /// At start-up: requests left in `provisioning` by a crash go back to `approved`, after any
     /// key created under their name is deleted, so the member can reveal again.
     pub async fn recover_provisioning(&self) -> Result<usize, TeamError> {
-        let cutoff = self.now() - Duration::minutes(ABANDONED_AFTER_MINUTES);
+        let cutoff = earlier_by(self.now(), TimeDelta::minutes(ABANDONED_AFTER_MINUTES));
         let stuck: Vec<KeyRequest> = self
             .store
             .requests_with_status(RequestStatus::Provisioning)
