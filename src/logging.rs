@@ -6,10 +6,10 @@ use std::sync::{Arc, RwLock};
 
 use tracing::Metadata;
 use tracing_subscriber::filter::{EnvFilter, filter_fn};
+use tracing_subscriber::fmt;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::fmt;
 
 use crate::secret::{redact_encoded, redact_keys, redact_value};
 

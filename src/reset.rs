@@ -62,8 +62,9 @@ impl LimitReset {
         let (start, end) = match self {
             LimitReset::Daily => (day, day.checked_add_days(Days::new(1))),
             LimitReset::Weekly => {
-                let monday =
-                    day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
+                let back = Days::new(u64::from(day.weekday().num_days_from_monday()));
+                // Only chrono's very first days have no Monday before them.
+                let monday = day.checked_sub_days(back).unwrap_or(NaiveDate::MIN);
                 (monday, monday.checked_add_days(Days::new(7)))
             }
             LimitReset::Monthly => {
@@ -148,5 +149,23 @@ mod tests {
             LimitReset::Never.window_at(at("2026-11-27T10:00:00Z")).end,
             None
         );
+    }
+
+    #[test]
+    fn windows_at_the_ends_of_time_do_not_panic() {
+        for at in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+            for reset in [
+                LimitReset::Daily,
+                LimitReset::Weekly,
+                LimitReset::Monthly,
+                LimitReset::Never,
+            ] {
+                let window = reset.window_at(at);
+                assert!(
+                    window.end.is_none_or(|end| window.start < end),
+                    "{reset} at {at}: {window:?}"
+                );
+            }
+        }
     }
 }

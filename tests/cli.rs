@@ -840,6 +840,35 @@ async fn invalid_settings_are_refused_with_the_setting_named() {
             set(EXAMPLE, "thresholds", "[0, 80, 100]"),
             vec!["alerts.thresholds", "0 is not a percentage from 1 to 100"],
         ),
+        // Day counts so large that the dates computed from them overflowed in the running bot.
+        (
+            set(EXAMPLE, "request_expiry_days", "100000000"),
+            vec![
+                "lifecycle.request_expiry_days",
+                "100000000 is out of range (1 to 365 days)",
+            ],
+        ),
+        (
+            set(EXAMPLE, "key_expiry_days", "100000000"),
+            vec![
+                "lifecycle.key_expiry_days",
+                "100000000 is out of range (0 to 3650 days",
+            ],
+        ),
+        (
+            set(EXAMPLE, "idle_key_days", "9223372036854775807"),
+            vec![
+                "lifecycle.idle_key_days",
+                "9223372036854775807 is out of range (1 to 3650 days)",
+            ],
+        ),
+        (
+            set(EXAMPLE, "snapshot_retention_days", "9223372036854775807"),
+            vec![
+                "sync.snapshot_retention_days",
+                "9223372036854775807 is out of range (15 to 3650 days",
+            ],
+        ),
     ];
     for (text, expected) in &cases {
         for args in [&["sync"][..], &["keys", "list"], &["migrate"], &["check"]] {

@@ -174,6 +174,157 @@ fn other_invalid_values_are_named() {
     }
 }
 
+/// The example with `from` (which it holds exactly once) replaced by `to`.
+fn example_with(from: &str, to: &str) -> String {
+    assert_eq!(
+        EXAMPLE.matches(from).count(),
+        1,
+        "the example has {from} once"
+    );
+    EXAMPLE.replacen(from, to, 1)
+}
+
+#[test]
+fn values_beyond_their_bounds_are_refused_with_the_setting_and_its_range() {
+    let i64_max = i64::MAX.to_string();
+    let cases = [
+        // The values that once passed `check` and then panicked in the running bot.
+        (
+            "request_expiry_days = 7",
+            "request_expiry_days = 100000000".to_string(),
+            "setting `lifecycle.request_expiry_days`: 100000000 is out of range (1 to 365 days)",
+        ),
+        (
+            "key_expiry_days = 0",
+            "key_expiry_days = 100000000".to_string(),
+            "setting `lifecycle.key_expiry_days`: 100000000 is out of range (0 to 3650 days",
+        ),
+        (
+            "idle_key_days = 30",
+            format!("idle_key_days = {i64_max}"),
+            "setting `lifecycle.idle_key_days`: 9223372036854775807 is out of range (1 to 3650 days)",
+        ),
+        (
+            "snapshot_retention_days = 35",
+            format!("snapshot_retention_days = {i64_max}"),
+            "setting `sync.snapshot_retention_days`: 9223372036854775807 is out of range (15 to 3650 days",
+        ),
+        // Every other numeric setting, one past its bound.
+        (
+            "max_key_age_days = 90",
+            "max_key_age_days = 3651".to_string(),
+            "setting `lifecycle.max_key_age_days`: 3651 is out of range (0 to 3650 days",
+        ),
+        (
+            "idle_grace_days = 7",
+            "idle_grace_days = 366".to_string(),
+            "setting `lifecycle.idle_grace_days`: 366 is out of range (1 to 365 days)",
+        ),
+        (
+            "runway_days = 7",
+            "runway_days = 366".to_string(),
+            "setting `alerts.runway_days`: 366 is out of range (0 to 365 days)",
+        ),
+        (
+            "thresholds = [50, 80, 100]",
+            "thresholds = [50, 101]".to_string(),
+            "setting `alerts.thresholds`: 101 is not a percentage from 1 to 100",
+        ),
+        (
+            "spike_factor = 3.0",
+            "spike_factor = 100.5".to_string(),
+            "setting `alerts.spike_factor`: 100.5 must be a number from 1 to 100",
+        ),
+        (
+            "limit_usd = 10.0",
+            "limit_usd = 1000000.01".to_string(),
+            "setting `tiers.basic.limit_usd`: 1000000.01 is out of range (0 to 1000000 dollars)",
+        ),
+        (
+            "credits_floor_usd = 20.0",
+            "credits_floor_usd = 1e9".to_string(),
+            "setting `alerts.credits_floor_usd`: 1000000000 is out of range (0 to 1000000 dollars)",
+        ),
+        (
+            "spike_min_usd = 5.0",
+            "spike_min_usd = 2000000.0".to_string(),
+            "setting `alerts.spike_min_usd`: 2000000 is out of range (0 to 1000000 dollars)",
+        ),
+        (
+            "top_up_max_usd = 50.0",
+            "top_up_max_usd = 2000000.0".to_string(),
+            "setting `alerts.top_up_max_usd`: 2000000 is out of range (0 to 1000000 dollars)",
+        ),
+        (
+            "timeout = \"15s\"",
+            "timeout = \"6m\"".to_string(),
+            "setting `openrouter.timeout`: 6m is out of range (1s to 5m per request)",
+        ),
+        (
+            "timeout = \"15s\"",
+            "timeout = \"0s\"".to_string(),
+            "setting `openrouter.timeout`: 0s is out of range (1s to 5m per request)",
+        ),
+        (
+            "max_attempts = 4",
+            "max_attempts = 11".to_string(),
+            "setting `openrouter.max_attempts`: 11 is out of range (1 to 10)",
+        ),
+        (
+            "max_connections = 10",
+            "max_connections = 101".to_string(),
+            "setting `database.max_connections`: 101 is out of range (1 to 100)",
+        ),
+        (
+            "interval = \"5m\"",
+            "interval = \"25h\"".to_string(),
+            "setting `sync.interval`: 1day 1h is out of range (30s to 1day;",
+        ),
+        (
+            "page_concurrency = 4",
+            "page_concurrency = 17".to_string(),
+            "setting `sync.page_concurrency`: 17 is out of range (1 to 16)",
+        ),
+        (
+            "catch_up_grace = \"24h\"",
+            "catch_up_grace = \"8d\"".to_string(),
+            "setting `reports.catch_up_grace`: 8days is out of range (0s to 7days;",
+        ),
+    ];
+    for (from, to, expected) in &cases {
+        let message = error_of(&example_with(from, to));
+        assert!(message.contains(expected), "{to}: {message}");
+    }
+}
+
+#[test]
+fn values_at_their_bounds_are_accepted() {
+    let edges = [
+        ("request_expiry_days = 7", "request_expiry_days = 365"),
+        ("key_expiry_days = 0", "key_expiry_days = 3650"),
+        ("max_key_age_days = 90", "max_key_age_days = 3650"),
+        ("idle_key_days = 30", "idle_key_days = 3650"),
+        ("idle_grace_days = 7", "idle_grace_days = 365"),
+        (
+            "snapshot_retention_days = 35",
+            "snapshot_retention_days = 3650",
+        ),
+        ("runway_days = 7", "runway_days = 365"),
+        ("spike_factor = 3.0", "spike_factor = 100.0"),
+        ("limit_usd = 10.0", "limit_usd = 1000000.0"),
+        ("top_up_max_usd = 50.0", "top_up_max_usd = 1000000.0"),
+        ("timeout = \"15s\"", "timeout = \"5m\""),
+        ("max_connections = 10", "max_connections = 100"),
+        ("interval = \"5m\"", "interval = \"24h\""),
+        ("catch_up_grace = \"24h\"", "catch_up_grace = \"7d\""),
+    ];
+    for (from, to) in edges {
+        if let Err(e) = Config::parse(&example_with(from, to), no_env) {
+            panic!("{to} was refused: {e}");
+        }
+    }
+}
+
 #[test]
 fn loading_a_missing_file_names_it() {
     let err = Config::load(std::path::Path::new("/nonexistent/config.toml"), no_env).unwrap_err();

@@ -4,6 +4,8 @@
 mod file;
 mod schedule;
 
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,6 +17,20 @@ use crate::reset::LimitReset;
 use crate::team::{Tier, TierName, Tiers};
 
 pub use schedule::WeeklySchedule;
+
+/// The longest span a days setting may name where a year is already generous (requests waiting
+/// for a decision, a notice period, a credits runway).
+const MAX_DAYS_SHORT: i64 = 365;
+/// The longest span any other days setting may name: ten years.
+const MAX_DAYS: i64 = 3650;
+/// The largest dollar amount any money setting may name.
+const MAX_USD: f64 = 1_000_000.0;
+/// The longest wait for one answer from OpenRouter.
+const MAX_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// The longest pause between usage syncs: spend is counted per day.
+const MAX_SYNC_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+/// The longest a missed digest is still posted: after a week the next one is due.
+const MAX_CATCH_UP_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Environment variables that override the file.
 pub const ENV_DISCORD_TOKEN: &str = "DISCORD_TOKEN";
@@ -87,6 +103,62 @@ fn invalid(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError
         setting: setting.into(),
         reason: reason.into(),
     }
+}
+
+/// `value` if it lies in `allowed`; otherwise an error naming the setting and the range, with
+/// `unit` after it (such as " days").
+fn in_range<T: PartialOrd + Display>(
+    setting: &str,
+    value: T,
+    allowed: RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, ConfigError> {
+    if allowed.contains(&value) {
+        return Ok(value);
+    }
+    Err(invalid(
+        setting,
+        format!(
+            "{value} is out of range ({} to {}{unit})",
+            allowed.start(),
+            allowed.end()
+        ),
+    ))
+}
+
+/// `value` if it lies in `allowed`; otherwise an error naming the setting and the range, then
+/// `why` (such as "; spend is counted per day").
+fn duration_in_range(
+    setting: &str,
+    value: Duration,
+    allowed: RangeInclusive<Duration>,
+    why: &str,
+) -> Result<Duration, ConfigError> {
+    if allowed.contains(&value) {
+        return Ok(value);
+    }
+    let show = humantime::format_duration;
+    Err(invalid(
+        setting,
+        format!(
+            "{} is out of range ({} to {}{why})",
+            show(value),
+            show(*allowed.start()),
+            show(*allowed.end())
+        ),
+    ))
+}
+
+/// A dollar setting: not negative, and at most [`MAX_USD`].
+fn money(setting: &str, dollars: f64) -> Result<Usd, ConfigError> {
+    let amount = Usd::from_config(dollars).map_err(|e| invalid(setting, e.to_string()))?;
+    if dollars > MAX_USD {
+        return Err(invalid(
+            setting,
+            format!("{dollars} is out of range (0 to {MAX_USD} dollars)"),
+        ));
+    }
+    Ok(amount)
 }
 
 /// The whole, validated configuration.
@@ -305,14 +377,18 @@ fn openrouter_settings(
             ),
         ));
     }
-    let timeout = duration("openrouter.timeout", raw.timeout.as_deref(), "15s")?;
-    let max_attempts = raw.max_attempts.unwrap_or(4);
-    if !(1..=10).contains(&max_attempts) {
-        return Err(invalid(
-            "openrouter.max_attempts",
-            format!("{max_attempts} is out of range (1 to 10)"),
-        ));
-    }
+    let timeout = duration_in_range(
+        "openrouter.timeout",
+        duration("openrouter.timeout", raw.timeout.as_deref(), "15s")?,
+        Duration::from_secs(1)..=MAX_TIMEOUT,
+        " per request",
+    )?;
+    let max_attempts = in_range(
+        "openrouter.max_attempts",
+        raw.max_attempts.unwrap_or(4),
+        1..=10,
+        "",
+    )?;
     if let Some(workspace) = &raw.workspace_id
         && workspace.trim().is_empty()
     {
@@ -354,10 +430,12 @@ fn database_settings(
             "must start with sqlite:// (a file) or postgres:// (a PostgreSQL server)",
         ));
     }
-    let max_connections = raw.max_connections.unwrap_or(10);
-    if max_connections == 0 {
-        return Err(invalid("database.max_connections", "must be at least 1"));
-    }
+    let max_connections = in_range(
+        "database.max_connections",
+        raw.max_connections.unwrap_or(10),
+        1..=100,
+        "",
+    )?;
     Ok(DatabaseSettings {
         url,
         url_setting: setting,
@@ -383,9 +461,8 @@ fn tiers(
             TierName::parse(&name).map_err(|e| invalid(setting.clone(), e.to_string()))?;
         let limit = tier
             .limit_usd
-            .map(Usd::from_config)
-            .transpose()
-            .map_err(|e| invalid(format!("{setting}.limit_usd"), e.to_string()))?;
+            .map(|dollars| money(&format!("{setting}.limit_usd"), dollars))
+            .transpose()?;
         let reset = match tier.limit_reset.as_deref() {
             None => LimitReset::Monthly,
             Some(text) => text.parse().map_err(|e: crate::reset::UnknownReset| {
@@ -457,27 +534,29 @@ fn alert_settings(raw: file::AlertsFile) -> Result<AlertSettings, ConfigError> {
     }
     thresholds.sort_unstable();
     thresholds.dedup();
-    let money = |setting: &str, value: Option<f64>, default: f64| {
-        Usd::from_config(value.unwrap_or(default)).map_err(|e| invalid(setting, e.to_string()))
-    };
-    let runway_days = raw.runway_days.unwrap_or(7);
-    if runway_days < 0 {
-        return Err(invalid("alerts.runway_days", "cannot be negative"));
-    }
+    let runway_days = in_range(
+        "alerts.runway_days",
+        raw.runway_days.unwrap_or(7),
+        0..=MAX_DAYS_SHORT,
+        " days",
+    )?;
     let spike_factor = raw.spike_factor.unwrap_or(3.0);
-    if !spike_factor.is_finite() || spike_factor < 1.0 {
+    if !(1.0..=100.0).contains(&spike_factor) {
         return Err(invalid(
             "alerts.spike_factor",
-            format!("{spike_factor} must be a number of at least 1 (times the usual daily spend)"),
+            format!("{spike_factor} must be a number from 1 to 100 (times the usual daily spend)"),
         ));
     }
     Ok(AlertSettings {
         thresholds,
-        credits_floor: money("alerts.credits_floor_usd", raw.credits_floor_usd, 20.0)?,
+        credits_floor: money(
+            "alerts.credits_floor_usd",
+            raw.credits_floor_usd.unwrap_or(20.0),
+        )?,
         runway_days,
         spike_factor_percent: (spike_factor * 100.0).round() as i64,
-        spike_min: money("alerts.spike_min_usd", raw.spike_min_usd, 5.0)?,
-        top_up_max: money("alerts.top_up_max_usd", raw.top_up_max_usd, 50.0)?,
+        spike_min: money("alerts.spike_min_usd", raw.spike_min_usd.unwrap_or(5.0))?,
+        top_up_max: money("alerts.top_up_max_usd", raw.top_up_max_usd.unwrap_or(50.0))?,
     })
 }
 
@@ -489,20 +568,24 @@ fn sync_settings(raw: file::SyncFile) -> Result<SyncSettings, ConfigError> {
             "must be at least 30s (OpenRouter's counters do not move faster, and the API has rate limits)",
         ));
     }
-    let page_concurrency = raw.page_concurrency.unwrap_or(4);
-    if !(1..=16).contains(&page_concurrency) {
-        return Err(invalid(
-            "sync.page_concurrency",
-            format!("{page_concurrency} is out of range (1 to 16)"),
-        ));
-    }
-    let snapshot_retention_days = raw.snapshot_retention_days.unwrap_or(35);
-    if snapshot_retention_days < 15 {
-        return Err(invalid(
-            "sync.snapshot_retention_days",
-            "must be at least 15 (the weekly digest compares two full weeks)",
-        ));
-    }
+    let interval = duration_in_range(
+        "sync.interval",
+        interval,
+        Duration::from_secs(30)..=MAX_SYNC_INTERVAL,
+        "; spend is counted per day, so usage is fetched at least daily",
+    )?;
+    let page_concurrency = in_range(
+        "sync.page_concurrency",
+        raw.page_concurrency.unwrap_or(4),
+        1..=16,
+        "",
+    )?;
+    let snapshot_retention_days = in_range(
+        "sync.snapshot_retention_days",
+        raw.snapshot_retention_days.unwrap_or(35),
+        15..=MAX_DAYS,
+        " days; the weekly digest compares two full weeks",
+    )?;
     Ok(SyncSettings {
         interval,
         page_concurrency,
@@ -520,10 +603,15 @@ fn report_settings(raw: file::ReportsFile) -> Result<ReportSettings, ConfigError
             format!("{zone:?} is not an IANA time zone name (for example \"Europe/Berlin\" or \"America/New_York\")"),
         )
     })?;
-    let catch_up_grace = duration(
+    let catch_up_grace = duration_in_range(
         "reports.catch_up_grace",
-        raw.catch_up_grace.as_deref(),
-        "24h",
+        duration(
+            "reports.catch_up_grace",
+            raw.catch_up_grace.as_deref(),
+            "24h",
+        )?,
+        Duration::ZERO..=MAX_CATCH_UP_GRACE,
+        "; by then the next weekly digest is due",
     )?;
     Ok(ReportSettings {
         weekly,
@@ -544,21 +632,13 @@ fn lifecycle_settings(raw: file::LifecycleFile) -> Result<LifecycleSettings, Con
             ));
         }
     };
-    let days = |setting: &str, value: Option<i64>, default: i64| -> Result<i64, ConfigError> {
-        let value = value.unwrap_or(default);
-        if value < 1 {
-            return Err(invalid(setting, format!("{value} must be at least 1 day")));
-        }
-        Ok(value)
+    let days = |setting: &str, value: Option<i64>, default: i64, max: i64| {
+        in_range(setting, value.unwrap_or(default), 1..=max, " days")
     };
     let optional_days = |setting: &str, value: Option<i64>| -> Result<Option<i64>, ConfigError> {
         match value {
             None | Some(0) => Ok(None),
-            Some(v) if v < 0 => Err(invalid(
-                setting,
-                format!("{v} cannot be negative (0 turns it off)"),
-            )),
-            Some(v) => Ok(Some(v)),
+            Some(v) => in_range(setting, v, 0..=MAX_DAYS, " days; 0 turns it off").map(Some),
         }
     };
     let max_key_age_days = optional_days(
@@ -574,13 +654,23 @@ fn lifecycle_settings(raw: file::LifecycleFile) -> Result<LifecycleSettings, Con
     }
     Ok(LifecycleSettings {
         on_member_leave,
-        request_expiry_days: days("lifecycle.request_expiry_days", raw.request_expiry_days, 7)?,
+        request_expiry_days: days(
+            "lifecycle.request_expiry_days",
+            raw.request_expiry_days,
+            7,
+            MAX_DAYS_SHORT,
+        )?,
         key_expiry_days: optional_days("lifecycle.key_expiry_days", raw.key_expiry_days)?,
         max_key_age_days,
         disable_overdue,
-        idle_key_days: days("lifecycle.idle_key_days", raw.idle_key_days, 30)?,
+        idle_key_days: days("lifecycle.idle_key_days", raw.idle_key_days, 30, MAX_DAYS)?,
         disable_idle: raw.disable_idle.unwrap_or(false),
-        idle_grace_days: days("lifecycle.idle_grace_days", raw.idle_grace_days, 7)?,
+        idle_grace_days: days(
+            "lifecycle.idle_grace_days",
+            raw.idle_grace_days,
+            7,
+            MAX_DAYS_SHORT,
+        )?,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, Duration as Span, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Duration as Span, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::config::WeeklySchedule;
@@ -76,7 +76,7 @@ pub fn last_occurrence(at: &WeeklySchedule, timezone: Tz, now: DateTime<Utc>) ->
     let local_today = now.with_timezone(&timezone).date_naive();
     (0..=7)
         .filter_map(|back| {
-            let day = local_today - Span::days(back);
+            let day = local_today.checked_sub_days(Days::new(back))?;
             (day.weekday() == at.weekday).then_some(day)
         })
         .filter_map(|day| local_instant(day, at, timezone))
@@ -92,7 +92,7 @@ fn local_instant(day: NaiveDate, at: &WeeklySchedule, timezone: Tz) -> Option<Da
         if let Some(instant) = timezone.from_local_datetime(&local).earliest() {
             return Some(instant.with_timezone(&Utc));
         }
-        local += Span::minutes(1);
+        local = local.checked_add_signed(Span::minutes(1))?;
     }
     None
 }
@@ -100,7 +100,9 @@ fn local_instant(day: NaiveDate, at: &WeeklySchedule, timezone: Tz) -> Option<Da
 /// The ISO week before the one `scheduled_at` falls in (local time): the last full week the
 /// digest reports on, written `2026-W47`.
 pub fn reported_week(scheduled_at: DateTime<Utc>, timezone: Tz) -> String {
-    let local = scheduled_at.with_timezone(&timezone).date_naive() - Span::days(7);
+    let day = scheduled_at.with_timezone(&timezone).date_naive();
+    // Only chrono's very first week has no week before it: it names itself.
+    let local = day.checked_sub_days(Days::new(7)).unwrap_or(day);
     let week = local.iso_week();
     format!("{}-W{:02}", week.year(), week.week())
 }
@@ -161,5 +163,26 @@ mod tests {
         // 29 June 2026 is a Monday; Berlin is UTC+2.
         let due = weekly(24).due(utc("2026-06-29T07:00:00Z"));
         assert_eq!(due.scheduled_at, utc("2026-06-29T07:00:00Z"));
+    }
+
+    #[test]
+    fn schedules_at_the_ends_of_time_do_not_panic() {
+        // In UTC: chrono cannot show these instants in a zone ahead of or behind it at all.
+        let weekly_utc = Schedule::Weekly {
+            at: WeeklySchedule::parse("Mon 09:00").unwrap(),
+            timezone: Tz::UTC,
+            grace: Duration::from_secs(24 * 3600),
+        };
+        for now in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+            for schedule in [
+                weekly_utc.clone(),
+                Schedule::Every(Duration::from_secs(300)),
+            ] {
+                assert!(
+                    schedule.due(now).scheduled_at <= now,
+                    "{schedule:?} at {now}"
+                );
+            }
+        }
     }
 }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Duration as Span;
 
 use super::runner::{Job, JobContext, JobError, JobSettings, Outcome};
 use super::schedule::{Due, Schedule};
+use crate::clock::{days, earlier_by};
 use crate::team::team_alerts::credits_low;
 use crate::team::usage::sync_usage;
 
@@ -185,7 +185,7 @@ impl Job for Prune {
     async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
         let team = &context.team;
         let now = team.now();
-        let cutoff = now - Span::days(context.settings.sync.snapshot_retention_days);
+        let cutoff = earlier_by(now, days(context.settings.sync.snapshot_retention_days));
         let snapshots = team
             .store
             .prune_snapshots(cutoff)
@@ -195,7 +195,7 @@ impl Job for Prune {
             .store
             .prune_job_runs(
                 &["sync", "housekeeping", "team_checks"],
-                now - Span::days(7),
+                earlier_by(now, days(7)),
             )
             .await
             .map_err(JobError::retry)?;

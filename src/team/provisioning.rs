@@ -1,7 +1,6 @@
 //! Turning an approved request into a key: reveal once, rotate, and recovery when OpenRouter's
 //! answer to `POST /keys` was lost.
 
-use chrono::Duration;
 use secrecy::SecretString;
 
 use super::requests::Decided;
@@ -9,6 +8,7 @@ use super::{
     Actor, Caller, KeyRequest, MemberStatus, NewKeyRequest, RequestKind, RequestStatus, Team,
     TeamError, TeamKey, Tier,
 };
+use crate::clock::{days, earlier_by, later_by};
 use crate::openrouter::{ApiError, CreatedKey, KeyHash, KeyUpdate, NewKey, list_all_keys};
 
 /// A freshly created key, for its owner's eyes only.
@@ -100,7 +100,7 @@ impl Team {
             kind: RequestKind::Rotate,
             reason: "rotation".into(),
             replaces_key_hash: Some(old.hash.clone()),
-            expires_at: now + Duration::days(self.rules.request_expiry_days),
+            expires_at: later_by(now, days(self.rules.request_expiry_days)),
         };
         let request = self.store.create_request(&new, now).await.map_err(|_| {
             TeamError::user(
@@ -324,7 +324,7 @@ impl Team {
             expires_at: self
                 .rules
                 .key_expiry_days
-                .map(|days| self.now() + Duration::days(days)),
+                .map(|n| later_by(self.now(), days(n))),
             include_byok_in_limit: None,
             workspace_id: self.rules.workspace_id.clone(),
         };
@@ -438,7 +438,7 @@ impl Team {
     /// the bot that started it was stopped (a crash), it is not in progress anywhere.
     fn was_interrupted(&self, request: &KeyRequest) -> bool {
         request.status == RequestStatus::Provisioning
-            && request.updated_at <= self.now() - self.rules.provisioning_deadline
+            && request.updated_at <= earlier_by(self.now(), self.rules.provisioning_deadline)
     }
 
     /// Requests left in `provisioning` by a crash go back to `approved`, after any key created

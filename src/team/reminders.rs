@@ -4,6 +4,7 @@
 use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::{Actor, Member, MemberStatus, Team, TeamError, TeamKey};
+use crate::clock::{days, earlier_by, later_by};
 use crate::config::LifecycleSettings;
 
 /// Something to tell a member about their key.
@@ -59,10 +60,10 @@ impl Team {
         lifecycle: &LifecycleSettings,
     ) -> Result<Vec<KeyReminder>, TeamError> {
         let now = self.now();
-        let grace = Duration::days(lifecycle.idle_grace_days);
+        let grace = days(lifecycle.idle_grace_days);
         let idle: Vec<String> = self
             .store
-            .idle_keys(now - Duration::days(lifecycle.idle_key_days))
+            .idle_keys(earlier_by(now, days(lifecycle.idle_key_days)))
             .await?
             .into_iter()
             .map(|(key, _)| key.hash)
@@ -164,7 +165,7 @@ impl Team {
                     .await?
                 {
                     return Ok(Some(KeyNotice::WillBeDisabled {
-                        on: now + grace,
+                        on: later_by(now, grace),
                         why,
                     }));
                 }

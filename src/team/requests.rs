@@ -1,12 +1,11 @@
 //! Asking for a key and deciding on it: request, approve, deny, expire.
 
-use chrono::Duration;
-
 use super::error::duplicate_as_user;
 use super::{
     Actor, Caller, DiscordId, KeyRequest, Member, MemberName, NewKeyRequest, RequestKind,
     RequestStatus, Team, TeamError, Tier,
 };
+use crate::clock::{days, later_by};
 
 /// What filing a request led to.
 #[derive(Debug, Clone)]
@@ -91,7 +90,7 @@ impl Team {
             kind: RequestKind::New,
             reason: reason.to_string(),
             replaces_key_hash: None,
-            expires_at: now + Duration::days(self.rules.request_expiry_days),
+            expires_at: later_by(now, days(self.rules.request_expiry_days)),
         };
         let request = match self.store.create_request(&new, now).await {
             Ok(request) => request,

@@ -2,9 +2,8 @@
 
 use std::collections::HashMap;
 
-use chrono::Duration;
-
 use super::{Member, Team, TeamError};
+use crate::clock::{days, earlier_by};
 use crate::money::Usd;
 use crate::openrouter::Credits;
 use crate::store::DaySpend;
@@ -73,7 +72,7 @@ impl Team {
         let today = self.now().timestamp().div_euclid(86_400);
         let spend = self
             .store
-            .daily_spend_since(self.now() - Duration::days(7))
+            .daily_spend_since(earlier_by(self.now(), days(7)))
             .await?;
         let total: Usd = spend
             .iter()
@@ -88,7 +87,7 @@ impl Team {
         let today = self.now().timestamp().div_euclid(86_400);
         let spend = self
             .store
-            .daily_spend_since(self.now() - Duration::days(7))
+            .daily_spend_since(earlier_by(self.now(), days(7)))
             .await?;
         let days = by_day(&spend);
         let mut spikes = Vec::new();

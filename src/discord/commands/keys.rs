@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use poise::serenity_prelude as serenity;
 
 use super::team::say;
+use crate::clock::{days, earlier_by};
 use crate::discord::types::{BotError, Context};
 use crate::discord::{caller, pages, render};
 use crate::money::Usd;
@@ -47,7 +48,7 @@ pub async fn list(
         .collect();
     let only_idle = idle.unwrap_or(false);
     let (keys, idle_since) = if only_idle {
-        let cutoff = team.now() - chrono::Duration::days(team.rules.idle_key_days);
+        let cutoff = earlier_by(team.now(), days(team.rules.idle_key_days));
         let idle = team
             .store
             .idle_keys(cutoff)

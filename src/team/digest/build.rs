@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeDelta, Utc};
 
 use super::{
     AtLimit, CreditRunway, Digest, DigestData, DigestPlan, DigestSettings, EXPIRING_WITHIN_DAYS,
     ExpiringKey, IdleKey, LimitUse, MemberLine, OpenRouterFigures, Spender, Spike, TOP_MODELS,
     UnownedSpend, WeekSpend,
 };
+use crate::clock::{days, earlier_by, later_by};
 use crate::money::Usd;
 use crate::reset::LimitReset;
 use crate::store::SnapshotRow;
@@ -236,7 +237,7 @@ fn at_limit(data: &DigestData, owner: &dyn Fn(&TeamKey) -> Option<MemberName>) -
         .collect();
     // The status describes the moment just before `status_at`: a week ending at UTC midnight
     // must not be judged by the window that starts then.
-    let moment = data.plan.status_at - Duration::seconds(1);
+    let moment = earlier_by(data.plan.status_at, TimeDelta::seconds(1));
     let mut list: Vec<AtLimit> = data
         .keys
         .iter()
@@ -292,7 +293,7 @@ fn idle_keys(data: &DigestData, owner: &dyn Fn(&TeamKey) -> Option<MemberName>) 
 }
 
 fn expiring(data: &DigestData, owner: &dyn Fn(&TeamKey) -> Option<MemberName>) -> Vec<ExpiringKey> {
-    let horizon = data.now + Duration::days(EXPIRING_WITHIN_DAYS);
+    let horizon = later_by(data.now, days(EXPIRING_WITHIN_DAYS));
     let mut list: Vec<ExpiringKey> = data
         .keys
         .iter()

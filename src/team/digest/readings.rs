@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::DigestWeek;
+use crate::clock::{days, earlier_by};
 use crate::money::Usd;
 use crate::team::TeamKey;
 
@@ -35,8 +36,8 @@ impl DigestPlan {
         DigestPlan {
             week,
             status_at,
-            idle_from: status_at - Duration::days(idle_key_days),
-            burn_from: status_at - Duration::days(7),
+            idle_from: earlier_by(status_at, days(idle_key_days)),
+            burn_from: earlier_by(status_at, days(7)),
         }
     }
 
@@ -177,5 +178,15 @@ mod tests {
     fn a_counter_that_went_down_counts_as_no_spend() {
         let r = readings(vec![Some(9), Some(4), Some(4)], Some(1));
         assert_eq!(r.spent(&key(day(1)), 0, 1), Usd::ZERO);
+    }
+
+    #[test]
+    fn an_idle_window_longer_than_the_calendar_reaches_back_to_its_start() {
+        let week = DigestWeek::parse_iso("2026-W48", chrono_tz::Tz::UTC).unwrap();
+        for idle_key_days in [100_000_000, i64::MAX] {
+            let plan = DigestPlan::new(week, day(30), idle_key_days);
+            assert_eq!(plan.idle_from, DateTime::<Utc>::MIN_UTC, "{idle_key_days}");
+            assert_eq!(plan.burn_from, day(23));
+        }
     }
 }

@@ -7,6 +7,12 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+/// The first and last days a week may touch: nothing is recorded before 1970, and staying far
+/// from the ends of chrono's calendar (years -262143 to 262142) keeps the day arithmetic below from
+/// overflowing.
+const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
 /// A calendar week in the team's time zone (`reports.timezone`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DigestWeek {
@@ -20,9 +26,13 @@ pub struct DigestWeek {
 pub struct InvalidWeek(pub String);
 
 impl DigestWeek {
-    /// The week that contains `at`.
+    /// The week that contains `at` (a clock reading, so between 1970 and 9999; a clock outside
+    /// them gets the nearest week inside).
     pub fn containing(at: DateTime<Utc>, timezone: Tz) -> DigestWeek {
-        let day = at.with_timezone(&timezone).date_naive();
+        let day = at
+            .with_timezone(&timezone)
+            .date_naive()
+            .clamp(FIRST_DAY, LAST_DAY);
         let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
         DigestWeek { monday, timezone }
     }
@@ -33,12 +43,15 @@ impl DigestWeek {
     }
 
     /// An ISO week such as `2026-W47` (weeks start on Monday; week 1 holds the year's first
-    /// Thursday).
+    /// Thursday), in the years 1970 to 9999.
     pub fn parse_iso(text: &str, timezone: Tz) -> Result<DigestWeek, InvalidWeek> {
         let invalid = || InvalidWeek(text.to_string());
         let trimmed = text.trim();
         let (year, week) = trimmed.split_once(['W', 'w']).ok_or_else(invalid)?;
         let year: i32 = year.trim_end_matches('-').parse().map_err(|_| invalid())?;
+        if !(FIRST_DAY.year()..=LAST_DAY.year()).contains(&year) {
+            return Err(invalid());
+        }
         let week: u32 = week.parse().map_err(|_| invalid())?;
         let monday = NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or_else(invalid)?;
         Ok(DigestWeek { monday, timezone })
@@ -202,5 +215,20 @@ mod tests {
             DigestWeek::parse_iso("2026-W47", utc).unwrap().to_string(),
             "2026-W47 (Mon 16 Nov – Sun 22 Nov 2026, UTC)"
         );
+    }
+
+    #[test]
+    fn weeks_at_the_ends_of_the_calendar_are_refused_rather_than_overflowing() {
+        for far in ["262142-W52", "-262143-W02", "10000-W01", "1969-W52"] {
+            assert!(DigestWeek::parse_iso(far, Tz::UTC).is_err(), "{far}");
+        }
+        for edge in ["1970-W02", "9999-W52"] {
+            let week = DigestWeek::parse_iso(edge, Tz::UTC).unwrap();
+            assert!(week.previous().start() < week.next().end(), "{edge}");
+        }
+        for at in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+            let week = DigestWeek::containing(at, Tz::UTC);
+            assert!(week.previous().start() < week.next().end(), "{at}");
+        }
     }
 }
