@@ -20,8 +20,9 @@ const FIELD_REASON: &str = "reason";
 
 /// Handles a button click or a form submission meant for this bot.
 pub async fn handle(ctx: &serenity::Context, interaction: &serenity::Interaction, data: &Data) {
-    let (id, token, user, member, custom_id, message, values) = match interaction {
+    let (kind, id, token, user, member, custom_id, message, values) = match interaction {
         serenity::Interaction::Component(c) => (
+            Unrecognised::Button,
             c.id,
             c.token.as_str(),
             &c.user,
@@ -31,6 +32,7 @@ pub async fn handle(ctx: &serenity::Context, interaction: &serenity::Interaction
             Vec::new(),
         ),
         serenity::Interaction::Modal(m) => (
+            Unrecognised::Form,
             m.id,
             m.token.as_str(),
             &m.user,
@@ -41,11 +43,15 @@ pub async fn handle(ctx: &serenity::Context, interaction: &serenity::Interaction
         ),
         _ => return,
     };
+    let mut responder = Responder::new(&ctx.http, id, token);
     let Some(action) = Action::parse(custom_id) else {
+        // Unanswered, Discord would show "This interaction failed" and leave the person guessing.
+        if let Err(e) = responder.say(kind.answer()).await {
+            tracing::warn!(error = %e, "could not answer a click with an unknown id");
+        }
         return;
     };
     let caller = caller::caller(user, member);
-    let mut responder = Responder::new(&ctx.http, id, token);
     let click = Click {
         ctx,
         data,
@@ -59,6 +65,27 @@ pub async fn handle(ctx: &serenity::Context, interaction: &serenity::Interaction
         }
         if let Err(e) = responder.say(&error.for_user()).await {
             tracing::warn!(error = %e, "could not tell the user about a failed click");
+        }
+    }
+}
+
+/// What carried an id this bot cannot read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unrecognised {
+    Button,
+    Form,
+}
+
+impl Unrecognised {
+    /// The private answer: what happened and how to get a working button again.
+    fn answer(self) -> &'static str {
+        match self {
+            Unrecognised::Button => {
+                "This button is not one I recognise (it may be from an older version of the bot). Run /mykey or /requests again."
+            }
+            Unrecognised::Form => {
+                "This form is not one I recognise (it may be from an older version of the bot). Run /mykey or /requests again."
+            }
         }
     }
 }
