@@ -11,6 +11,7 @@ use super::custom_id::Action;
 use super::respond::Responder;
 use super::types::{BotError, Data};
 use super::{caller, commands, notify, render};
+use crate::team::reason::REASON_MAX_CHARS;
 use crate::team::requests::{Decided, Filed};
 use crate::team::{Caller, KeyRequest, RequestStatus};
 
@@ -142,7 +143,7 @@ impl Click<'_> {
                     FIELD_REASON,
                 )
                 .required(true)
-                .max_length(500);
+                .max_length(REASON_MAX_CHARS as u16);
                 r.modal(
                     CreateModal::new(Action::SubmitDeny(id).id(), format!("Deny request #{id}"))
                         .components(vec![CreateActionRow::InputText(input)]),
@@ -267,7 +268,7 @@ impl Click<'_> {
                 FIELD_REASON,
             )
             .required(true)
-            .max_length(500),
+            .max_length(REASON_MAX_CHARS as u16),
         ));
         r.modal(
             CreateModal::new(Action::SubmitRequest.id(), "Request an OpenRouter key")
@@ -424,7 +425,7 @@ fn member_notice(request: &KeyRequest) -> serenity::CreateMessage {
                 .description(format!(
                     "Request #{} was denied: {}\n\nYou can ask again with /mykey.",
                     request.id,
-                    request.decision_note.as_deref().unwrap_or("no reason given")
+                    render::denial_reason(request)
                 ))
                 .color(render::RED),
             vec![],
