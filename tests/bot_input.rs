@@ -1,11 +1,11 @@
 //! End to end: what the bot does with input it did not make or cannot use as sent (forged button
-//! and form ids, reasons longer than the forms allow), through the real bot, the fake Discord
-//! (which enforces Discord's limits) and the fake OpenRouter.
+//! and form ids, reasons longer than the forms allow, look-alike member names), through the real
+//! bot, the fake Discord (which enforces Discord's limits) and the fake OpenRouter.
 
 mod support;
 
 use chrono::Duration;
-use openrouter_team_bot::fake::discord::{ComponentClick, ModalSubmit};
+use openrouter_team_bot::fake::discord::{ComponentClick, ModalSubmit, SlashCommand};
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::Usage;
 use support::bot::*;
@@ -203,6 +203,44 @@ on_each_database!(
                 .any(|m| m.embed_text().contains("Top-up request")),
             "no top-up card"
         );
+        assert_no_violations(&h);
+    }
+);
+
+on_each_database!(
+    look_alike_member_names_are_refused_saying_what_is_allowed,
+    |db| async move {
+        let h = Harness::start(db).await;
+        let allowed = "is not a valid member name: use 1 to 32 characters from a-z, A-Z, 0-9, '.', '-' and '_'";
+        for name in ["аlice", "ａｌｉｃｅ", "josé"] {
+            let refused = h.requests_key(MIA, Some(name), "evals").await;
+            assert!(refused.ephemeral());
+            assert!(
+                refused.text().contains(allowed),
+                "{name}: {}",
+                refused.text()
+            );
+
+            let refused = h
+                .runs(
+                    SlashCommand::new(DANA, "team")
+                        .subcommand("link")
+                        .user("user", OLU)
+                        .string("name", name),
+                )
+                .await;
+            assert!(
+                refused.text().contains(allowed),
+                "{name}: {}",
+                refused.text()
+            );
+        }
+        assert!(h.discord.messages_in(APPROVALS).is_empty(), "no card");
+        assert!(h.store().members().await.unwrap().is_empty());
+
+        let sent = h.requests_key(MIA, Some("Alice"), "evals").await;
+        assert!(sent.text().contains("Key request #1"), "{}", sent.text());
+        assert!(h.card(1).await.embed_text().contains("alice"));
         assert_no_violations(&h);
     }
 );

@@ -13,7 +13,7 @@ use super::types::{BotError, Data};
 use super::{caller, commands, notify, render};
 use crate::team::reason::REASON_MAX_CHARS;
 use crate::team::requests::{Decided, Filed};
-use crate::team::{Caller, KeyRequest, RequestStatus};
+use crate::team::{Caller, KeyRequest, MemberName, RequestStatus};
 
 /// Field ids inside the forms.
 const FIELD_NAME: &str = "name";
@@ -258,7 +258,7 @@ impl Click<'_> {
                 )
                 .required(true)
                 .min_length(1)
-                .max_length(32),
+                .max_length(MemberName::MAX_CHARS as u16),
             ));
         }
         rows.push(CreateActionRow::InputText(
