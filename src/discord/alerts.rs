@@ -72,14 +72,17 @@ pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
         render::BLUE
     };
     CreateEmbed::new()
-        .title(format!(
-            "Budget alert: {} at {}% of its limit",
-            alert
-                .member
-                .as_ref()
-                .map(|m| m.name.to_string())
-                .unwrap_or_else(|| alert.key.name.clone()),
-            alert.percent
+        .title(render::truncate(
+            &format!(
+                "Budget alert: {} at {}% of its limit",
+                alert
+                    .member
+                    .as_ref()
+                    .map(|m| m.name.to_string())
+                    .unwrap_or_else(|| alert.key.name.clone()),
+                alert.percent
+            ),
+            render::TITLE_MAX,
         ))
         .color(color)
         .description(format!(
@@ -88,7 +91,7 @@ pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
             alert.threshold
         ))
         .field("Member", who, true)
-        .field("Key", format!("`{}`", alert.key.name), true)
+        .field("Key", render::key_name(&alert.key.name), true)
         .field(
             "Spent",
             format!("{} {}", alert.spent, window_words(alert)),

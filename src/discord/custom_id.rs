@@ -1,6 +1,9 @@
 //! The `custom_id`s on buttons and modals. An id is only a pointer (`req:approve:42`): every click
 //! re-reads the row and re-checks who clicked.
 
+/// Discord's limit on a `custom_id`, in characters; every id this bot makes is shorter.
+const ID_MAX: usize = 100;
+
 /// What a button or modal asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -61,8 +64,11 @@ impl Action {
         }
     }
 
-    /// Reads a `custom_id`; `None` for ids this bot did not make.
+    /// Reads a `custom_id`; `None` for ids this bot did not make (or no longer makes).
     pub fn parse(custom_id: &str) -> Option<Action> {
+        if custom_id.len() > ID_MAX {
+            return None;
+        }
         let mut parts = custom_id.split(':');
         let (a, b, c) = (parts.next()?, parts.next()?, parts.next());
         if parts.next().is_some() {
@@ -127,7 +133,7 @@ mod tests {
         ];
         for action in actions {
             let id = action.id();
-            assert!(id.len() <= 100);
+            assert!(id.len() <= ID_MAX);
             assert_eq!(Action::parse(&id), Some(action.clone()), "{id}");
         }
     }
@@ -140,9 +146,15 @@ mod tests {
             "req:approve:x",
             "req:approve:-1",
             "req:approve:1:2",
+            "req:approve:abc",
+            "req:approve:99999999999999999999",
             "other:thing",
+            "mykey:request:1",
+            "topup:request:not-a-hash",
         ] {
             assert_eq!(Action::parse(id), None, "{id}");
         }
+        let long = format!("topup:request:{}", "a".repeat(1000));
+        assert_eq!(Action::parse(&long), None);
     }
 }

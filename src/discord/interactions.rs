@@ -11,8 +11,9 @@ use super::custom_id::Action;
 use super::respond::{Defer, Responder};
 use super::types::{BotError, Data};
 use super::{caller, commands, notify, render};
+use crate::team::reason::REASON_MAX_CHARS;
 use crate::team::requests::{Decided, Filed};
-use crate::team::{Caller, KeyRequest, RequestStatus};
+use crate::team::{Caller, KeyRequest, MemberName, RequestStatus};
 
 /// Field ids inside the forms.
 const FIELD_NAME: &str = "name";
@@ -20,8 +21,9 @@ const FIELD_REASON: &str = "reason";
 
 /// Handles a button click or a form submission meant for this bot.
 pub async fn handle(ctx: &serenity::Context, interaction: &serenity::Interaction, data: &Data) {
-    let (id, token, user, member, custom_id, message, values) = match interaction {
+    let (kind, id, token, user, member, custom_id, message, values) = match interaction {
         serenity::Interaction::Component(c) => (
+            Unrecognised::Button,
             c.id,
             c.token.as_str(),
             &c.user,
@@ -31,6 +33,7 @@ pub async fn handle(ctx: &serenity::Context, interaction: &serenity::Interaction
             Vec::new(),
         ),
         serenity::Interaction::Modal(m) => (
+            Unrecognised::Form,
             m.id,
             m.token.as_str(),
             &m.user,
@@ -41,11 +44,15 @@ pub async fn handle(ctx: &serenity::Context, interaction: &serenity::Interaction
         ),
         _ => return,
     };
+    let mut responder = Responder::new(&ctx.http, id, token);
     let Some(action) = Action::parse(custom_id) else {
+        // Unanswered, Discord would show "This interaction failed" and leave the person guessing.
+        if let Err(e) = responder.say(kind.answer()).await {
+            tracing::warn!(error = %e, "could not answer a click with an unknown id");
+        }
         return;
     };
     let caller = caller::caller(user, member);
-    let mut responder = Responder::new(&ctx.http, id, token);
     let click = Click {
         ctx,
         data,
@@ -59,6 +66,27 @@ pub async fn handle(ctx: &serenity::Context, interaction: &serenity::Interaction
         }
         if let Err(e) = responder.say(&error.for_user()).await {
             tracing::warn!(error = %e, "could not tell the user about a failed click");
+        }
+    }
+}
+
+/// What carried an id this bot cannot read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unrecognised {
+    Button,
+    Form,
+}
+
+impl Unrecognised {
+    /// The private answer: what happened and how to get a working button again.
+    fn answer(self) -> &'static str {
+        match self {
+            Unrecognised::Button => {
+                "This button is not one I recognise (it may be from an older version of the bot). Run /mykey or /requests again."
+            }
+            Unrecognised::Form => {
+                "This form is not one I recognise (it may be from an older version of the bot). Run /mykey or /requests again."
+            }
         }
     }
 }
@@ -117,7 +145,7 @@ impl Click<'_> {
                     FIELD_REASON,
                 )
                 .required(true)
-                .max_length(500);
+                .max_length(REASON_MAX_CHARS as u16);
                 r.modal(
                     CreateModal::new(Action::SubmitDeny(id).id(), format!("Deny request #{id}"))
                         .components(vec![CreateActionRow::InputText(input)]),
@@ -248,7 +276,7 @@ impl Click<'_> {
                 )
                 .required(true)
                 .min_length(1)
-                .max_length(32),
+                .max_length(MemberName::MAX_CHARS as u16),
             ));
         }
         rows.push(CreateActionRow::InputText(
@@ -258,7 +286,7 @@ impl Click<'_> {
                 FIELD_REASON,
             )
             .required(true)
-            .max_length(500),
+            .max_length(REASON_MAX_CHARS as u16),
         ));
         r.modal(
             CreateModal::new(Action::SubmitRequest.id(), "Request an OpenRouter key")
@@ -430,7 +458,7 @@ fn member_notice(request: &KeyRequest) -> serenity::CreateMessage {
                 .description(format!(
                     "Request #{} was denied: {}\n\nYou can ask again with /mykey.",
                     request.id,
-                    request.decision_note.as_deref().unwrap_or("no reason given")
+                    render::denial_reason(request)
                 ))
                 .color(render::RED),
             vec![],

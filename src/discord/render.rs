@@ -9,6 +9,7 @@ use super::custom_id::Action;
 use crate::money::Usd;
 use crate::team::budget::{BudgetStatus, Freshness};
 use crate::team::provisioning::{Replaced, ReplacedState, Revealed, limit_words};
+use crate::team::reason::REASON_MAX_CHARS;
 use crate::team::{KeyRequest, RequestStatus, TeamKey, Tier};
 
 pub const GREEN: u32 = 0x2ecc71;
@@ -16,6 +17,11 @@ pub const YELLOW: u32 = 0xf1c40f;
 pub const RED: u32 = 0xe74c3c;
 pub const BLUE: u32 = 0x3498db;
 pub const GREY: u32 = 0x95a5a6;
+
+/// Discord's limit on an embed title, in characters.
+pub const TITLE_MAX: usize = 256;
+/// The most of a key's name an embed shows.
+const KEY_NAME_MAX: usize = 100;
 
 /// Discord's rendering of a time, such as "27 November 2026 10:00" in the reader's zone.
 pub fn when(at: DateTime<Utc>) -> String {
@@ -65,7 +71,7 @@ pub fn approval_card(
             true,
         )
         .field("Models", truncate(&models_line(tier), 1024), false)
-        .field("Reason", truncate(&request.reason, 1024), false)
+        .field("Reason", truncate(&request.reason, REASON_MAX_CHARS), false)
         .footer(CreateEmbedFooter::new(format!(
             "Requested {} UTC · expires {} UTC",
             request.created_at.format("%Y-%m-%d %H:%M"),
@@ -90,16 +96,7 @@ pub fn approval_card(
                 .map(|id| format!(" by <@{id}>"))
                 .unwrap_or_else(|| " automatically".into());
             let (color, text) = match status {
-                RequestStatus::Denied => (
-                    RED,
-                    format!(
-                        "Denied{by}: {}",
-                        request
-                            .decision_note
-                            .as_deref()
-                            .unwrap_or("no reason given")
-                    ),
-                ),
+                RequestStatus::Denied => (RED, format!("Denied{by}: {}", denial_reason(request))),
                 RequestStatus::Expired => (
                     GREY,
                     "Expired without a decision or without being revealed.".to_string(),
@@ -121,6 +118,15 @@ pub fn approval_card(
     (embed, rows)
 }
 
+/// Why a request was denied, as short as the forms make it (rows written before that bound
+/// are cut here, so no card or DM outgrows Discord's limits).
+pub fn denial_reason(request: &KeyRequest) -> String {
+    match request.decision_note.as_deref() {
+        Some(note) => truncate(note, REASON_MAX_CHARS),
+        None => "no reason given".into(),
+    }
+}
+
 /// What `/mykey` shows.
 pub enum MyKeyView<'a> {
     NoKey { last: Option<&'a KeyRequest> },
@@ -139,7 +145,7 @@ pub fn mykey(view: MyKeyView<'_>) -> (CreateEmbed, Vec<CreateActionRow>) {
                     text = format!(
                         "Your last request (#{}) was denied: {}\n\nYou can ask again.",
                         r.id,
-                        r.decision_note.as_deref().unwrap_or("no reason given")
+                        denial_reason(r)
                     )
                 }
                 Some((RequestStatus::Expired, r)) => {
@@ -204,7 +210,7 @@ pub fn mykey(view: MyKeyView<'_>) -> (CreateEmbed, Vec<CreateActionRow>) {
             let mut embed = CreateEmbed::new()
                 .title("Your OpenRouter key")
                 .color(if key.disabled { RED } else { GREEN })
-                .field("Name", format!("`{}`", key.name), true)
+                .field("Name", key_name(&key.name), true)
                 .field("Key", format!("`{}`", key.label), true)
                 .field(
                     "State",
@@ -278,7 +284,10 @@ pub fn revealed(revealed: &Revealed, team_title: &str) -> CreateEmbed {
         description.push_str(&format!("\n{}", replaced_words(old)));
     }
     CreateEmbed::new()
-        .title(format!("Your key {}", revealed.key.name))
+        .title(truncate(
+            &format!("Your key {}", revealed.key.name),
+            TITLE_MAX,
+        ))
         .color(GREEN)
         .description(description)
         .field("Limit", limit_words(&revealed.tier), true)
@@ -362,7 +371,7 @@ pub fn budget(status: &BudgetStatus) -> CreateEmbed {
         .field("This month", status.usage.monthly.to_string(), true)
         .field("Remaining", remaining_text, true)
         .field("Tier", status.tier.name.to_string(), true)
-        .field("Key", format!("`{}`", status.key.name), true)
+        .field("Key", key_name(&status.key.name), true)
         .field(
             "Allowed models",
             truncate(&models_line(&status.tier), 1024),
@@ -375,6 +384,11 @@ pub fn budget(status: &BudgetStatus) -> CreateEmbed {
 pub fn progress_bar(percent: i64) -> String {
     let filled = (percent.clamp(0, 100) / 5) as usize;
     format!("`[{}{}]`", "#".repeat(filled), "-".repeat(20 - filled))
+}
+
+/// A key's name as code, shortened: names of keys made outside the bot have no length limit.
+pub fn key_name(name: &str) -> String {
+    format!("`{}`", truncate(name, KEY_NAME_MAX))
 }
 
 /// Shortens text to at most `max` characters, saying so with an ellipsis.
@@ -407,5 +421,94 @@ mod tests {
     fn truncation_marks_what_it_cut() {
         assert_eq!(truncate("abc", 3), "abc");
         assert_eq!(truncate("abcdef", 4), "abc…");
+    }
+
+    /// Discord's complaints about a message carrying `embeds`, as the fake Discord makes them.
+    fn refused(embeds: &[CreateEmbed]) -> String {
+        let body = serde_json::json!({ "embeds": embeds });
+        crate::fake::discord::limits::check_message(&body).summary()
+    }
+
+    fn long(what: &str) -> String {
+        format!("{what} ").repeat(5000 / (what.len() + 1) + 1)
+    }
+
+    fn tier() -> Tier {
+        Tier {
+            name: crate::team::TierName::parse("basic").unwrap(),
+            limit: Some(Usd::from_dollars(10)),
+            reset: crate::reset::LimitReset::Daily,
+            allowed_models: Some((0..300).map(|i| format!("vendor/model-{i}")).collect()),
+            auto_approve: false,
+            role_ids: vec![],
+        }
+    }
+
+    /// A denied request with texts far beyond the forms' bounds, as rows written before them
+    /// may hold.
+    fn denied_request() -> KeyRequest {
+        let at = DateTime::UNIX_EPOCH;
+        KeyRequest {
+            id: 1,
+            requester: crate::team::DiscordId(20),
+            member_id: None,
+            member_name: "mia".into(),
+            tier: "basic".into(),
+            kind: crate::team::RequestKind::New,
+            reason: long("reason"),
+            status: RequestStatus::Denied,
+            decided_by: Some(crate::team::DiscordId(10)),
+            decided_at: Some(at),
+            decision_note: Some(long("note")),
+            approval_message: None,
+            dm_failed: true,
+            key_name: None,
+            key_hash: None,
+            replaces_key_hash: None,
+            created_at: at,
+            updated_at: at,
+            expires_at: at,
+        }
+    }
+
+    #[test]
+    fn cards_with_overlong_stored_texts_still_fit_discord() {
+        let request = denied_request();
+        let (card, _) = approval_card(&request, &tier(), false);
+        assert_eq!(refused(&[card]), "");
+        let (mykey, _) = mykey(MyKeyView::NoKey {
+            last: Some(&request),
+        });
+        assert_eq!(refused(&[mykey]), "");
+        assert!(denial_reason(&request).ends_with('…'));
+        assert_eq!(denial_reason(&request).chars().count(), REASON_MAX_CHARS);
+    }
+
+    #[test]
+    fn a_key_made_outside_the_bot_with_a_very_long_name_still_fits_discord() {
+        let at = DateTime::UNIX_EPOCH;
+        let key = TeamKey {
+            hash: "ab".repeat(32),
+            member_id: Some(1),
+            request_id: None,
+            name: long("name"),
+            label: "sk-or-v1-abc...xyz".into(),
+            workspace_id: None,
+            disabled: false,
+            limit: Some(Usd::from_dollars(10)),
+            reset: crate::reset::LimitReset::Daily,
+            usage: crate::openrouter::Usage::default(),
+            guardrail_id: None,
+            created_at: at,
+            expires_at: None,
+            synced_at: Some(at),
+            deleted_at: None,
+        };
+        let tier = tier();
+        let (embed, _) = mykey(MyKeyView::Key {
+            key: &key,
+            tier: &tier,
+        });
+        assert_eq!(refused(&[embed]), "");
     }
 }

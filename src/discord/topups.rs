@@ -13,6 +13,7 @@ use super::render;
 use super::respond::Responder;
 use super::types::BotError;
 use crate::money::Usd;
+use crate::team::reason::REASON_MAX_CHARS;
 use crate::team::requests::Decided;
 use crate::team::topup::{TopUp, TopUpStatus};
 use crate::team::{DiscordId, TeamError};
@@ -25,14 +26,14 @@ pub fn card(top_up: &TopUp, who: &str, key_name: &str) -> (CreateEmbed, Vec<Crea
     let mut embed = CreateEmbed::new()
         .title(format!("Top-up request #{}", top_up.id))
         .field("Who", format!("{who} (<@{}>)", top_up.requested_by), true)
-        .field("Key", format!("`{key_name}`"), true)
+        .field("Key", render::key_name(key_name), true)
         .field("Amount", top_up.amount.to_string(), true)
         .field(
             "Reason",
             if top_up.reason.is_empty() {
                 "(none given)".to_string()
             } else {
-                render::truncate(&top_up.reason, 1024)
+                render::truncate(&top_up.reason, REASON_MAX_CHARS)
             },
             false,
         )
@@ -95,7 +96,7 @@ impl Click<'_> {
         let reason =
             CreateInputText::new(InputTextStyle::Paragraph, "Why (optional)", FIELD_REASON)
                 .required(false)
-                .max_length(500);
+                .max_length(REASON_MAX_CHARS as u16);
         r.modal(
             CreateModal::new(
                 Action::SubmitTopUp(hash.to_string()).id(),
@@ -249,5 +250,32 @@ impl Click<'_> {
         )
         .await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_with_an_overlong_stored_reason_and_key_name_still_fits_discord() {
+        let top_up = TopUp {
+            id: 1,
+            key_hash: "ab".repeat(32),
+            member_id: Some(1),
+            requested_by: DiscordId(20),
+            amount: Usd::from_dollars(5),
+            reason: "demo tomorrow ".repeat(400),
+            status: TopUpStatus::Pending,
+            decided_by: None,
+            original_limit: None,
+            window_end: None,
+            approval_message: None,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let (embed, _) = card(&top_up, "mia", &"laptop-".repeat(800));
+        let body = serde_json::json!({ "embeds": [embed] });
+        let refused = crate::fake::discord::limits::check_message(&body).summary();
+        assert_eq!(refused, "");
     }
 }

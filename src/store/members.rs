@@ -15,7 +15,7 @@ fn member(row: &AnyRow) -> Result<Member, StoreError> {
     let status: String = get(row, "status")?;
     Ok(Member {
         id: get(row, "id")?,
-        name: MemberName::parse(&name)
+        name: MemberName::stored(&name)
             .map_err(|e| StoreError::Corrupt(format!("members.name: {e}")))?,
         discord_user_id: get_opt_id(row, "discord_user_id")?,
         tier: get(row, "tier")?,

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod member;
 pub mod permissions;
 pub mod provisioning;
+pub mod reason;
 pub mod reminders;
 pub mod request;
 pub mod requests;

@@ -1,6 +1,7 @@
 //! Asking for a key and deciding on it: request, approve, deny, expire.
 
 use super::error::duplicate_as_user;
+use super::reason::{decision_reason, members_reason};
 use super::{
     Actor, Caller, DiscordId, KeyRequest, Member, MemberName, NewKeyRequest, RequestKind,
     RequestStatus, Team, TeamError, Tier,
@@ -34,14 +35,9 @@ impl Team {
         wanted_name: Option<&str>,
         reason: &str,
     ) -> Result<Filed, TeamError> {
-        let reason = reason.trim();
+        let reason = members_reason(reason)?;
         if reason.is_empty() {
             return Err(TeamError::user("Please say briefly what the key is for."));
-        }
-        if reason.chars().count() > 500 {
-            return Err(TeamError::user(
-                "Please keep the reason under 500 characters.",
-            ));
         }
         let member = self.store.member_by_discord_id(caller.id).await?;
         let (member_id, member_name, admin_tier) = match &member {
@@ -205,13 +201,13 @@ impl Team {
         reason: &str,
     ) -> Result<Decided, TeamError> {
         self.require_admin(admin)?;
-        let reason = reason.trim();
+        let reason = decision_reason(reason);
         if reason.is_empty() {
             return Err(TeamError::user("Please give the member a reason."));
         }
         let won = self
             .store
-            .deny_request(request_id, admin.id, reason, self.now())
+            .deny_request(request_id, admin.id, &reason, self.now())
             .await?;
         let request = self.request_or_error(request_id).await?;
         if !won {

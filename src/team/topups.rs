@@ -1,6 +1,7 @@
 //! The top-up flow: a member asks from an alert, an admin approves, the limit is raised at
 //! OpenRouter, and put back when the window resets.
 
+use super::reason::members_reason;
 use super::requests::Decided;
 use super::topup::{TopUp, TopUpStatus};
 use super::{Actor, Caller, MemberStatus, Team, TeamError, TeamKey};
@@ -53,6 +54,7 @@ impl Team {
                 "Your key has no limit, so it needs no top-up.",
             ));
         }
+        let reason = members_reason(reason)?;
         if let Some(open) = self.store.open_top_up_for(&key.hash).await? {
             return Err(TeamError::user(format!(
                 "This key already has a top-up ({} {}).",
@@ -67,7 +69,7 @@ impl Team {
                 key.member_id,
                 caller.id,
                 amount,
-                reason.trim(),
+                reason,
                 self.now(),
             )
             .await?;

@@ -30,7 +30,7 @@ mod errors;
 mod gateway;
 mod guild;
 mod interactions;
-mod limits;
+pub(crate) mod limits;
 mod messages;
 mod multipart;
 mod objects;
