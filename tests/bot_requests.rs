@@ -354,21 +354,11 @@ on_each_database!(
 on_each_database!(
     a_crash_while_creating_is_recovered_at_start_up,
     |db| async move {
-        use openrouter_team_bot::fake::openrouter::{Endpoint, KeySeed};
+        use openrouter_team_bot::fake::openrouter::Endpoint;
         use openrouter_team_bot::team::{DiscordId, RequestStatus};
         let h = Harness::start(db).await;
-        h.requests_key(MIA, Some("mia"), "evals").await;
-        let card = h.card(1).await;
-        h.clicks_and_sees(DANA, &card, "Approve").await;
         // The bot died after moving the request to provisioning and after OpenRouter made the key.
-        let then = openrouter_team_bot::clock::Clock::now(h.clock.as_ref());
-        assert!(
-            h.store()
-                .begin_provisioning(1, "team:mia:r1", then)
-                .await
-                .unwrap()
-        );
-        h.openrouter.add_key(KeySeed::named("team:mia:r1"));
+        interrupted_creation(&h).await;
         h.clock.advance(chrono::Duration::minutes(30));
         let h = h.restart().await;
 

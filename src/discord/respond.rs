@@ -98,14 +98,7 @@ impl<'a> Responder<'a> {
         rows: Vec<CreateActionRow>,
     ) -> Result<(), serenity::Error> {
         if self.deferred {
-            EditInteractionResponse::new()
-                .content("")
-                .embeds(embeds)
-                .components(rows)
-                .allowed_mentions(quiet())
-                .execute(self.http, self.token)
-                .await?;
-            Ok(())
+            self.edit_original(embeds, rows).await
         } else if self.answered {
             self.followup(embeds, rows).await
         } else {
@@ -175,14 +168,7 @@ impl<'a> Responder<'a> {
         rows: Vec<CreateActionRow>,
     ) -> Result<(), serenity::Error> {
         if self.deferred_update {
-            EditInteractionResponse::new()
-                .content("")
-                .embeds(embeds)
-                .components(rows)
-                .allowed_mentions(quiet())
-                .execute(self.http, self.token)
-                .await?;
-            return Ok(());
+            return self.edit_original(embeds, rows).await;
         }
         self.respond(CreateInteractionResponse::UpdateMessage(
             CreateInteractionResponseMessage::new()
@@ -192,6 +178,22 @@ impl<'a> Responder<'a> {
                 .allowed_mentions(quiet()),
         ))
         .await
+    }
+
+    /// Replaces the first answer (or, after [`Self::defer_update`], the clicked message).
+    async fn edit_original(
+        &self,
+        embeds: Vec<CreateEmbed>,
+        rows: Vec<CreateActionRow>,
+    ) -> Result<(), serenity::Error> {
+        EditInteractionResponse::new()
+            .content("")
+            .embeds(embeds)
+            .components(rows)
+            .allowed_mentions(quiet())
+            .execute(self.http, self.token)
+            .await?;
+        Ok(())
     }
 
     /// Opens a form (only possible as the first answer).
