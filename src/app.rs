@@ -39,6 +39,12 @@ pub enum AppError {
 /// Opens the configured database and brings its schema up to date.
 pub async fn open_store(config: &Config) -> Result<Store, AppError> {
     let store = connect_store(config).await?;
+    if let Some(path) = store.created_file() {
+        tracing::warn!(
+            path = %path.display(),
+            "created a new, empty database: if the bot ran here before, its database was moved or deleted; stop the bot and put the file back"
+        );
+    }
     store.migrate().await?;
     Ok(store)
 }

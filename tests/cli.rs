@@ -1192,3 +1192,24 @@ on_each_database!(
         assert_eq!(db.store.snapshot_count().await.unwrap(), 0);
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_database_file_is_created_with_a_warning_and_not_silently() {
+    let fake = start_openrouter().await;
+    seed_account(&fake);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("team.db").display());
+    let operator = Operator::with_config(&config_for(&fake, &url))
+        .env("OPENROUTER_MANAGEMENT_KEY", &fake.management_key());
+
+    let first = operator.runs(&["sync"]).await.succeeded();
+    assert!(
+        first.stderr.contains("created a new, empty database"),
+        "{first}"
+    );
+    let again = operator.runs(&["sync"]).await.succeeded();
+    assert!(
+        !again.stderr.contains("created a new, empty database"),
+        "{again}"
+    );
+}

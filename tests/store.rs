@@ -509,3 +509,25 @@ on_each_database!(
         );
     }
 );
+
+#[tokio::test]
+async fn a_database_file_created_on_connecting_or_deleted_later_is_noticed() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("team.db");
+    let url = format!("sqlite://{}", path.display());
+
+    let store = openrouter_team_bot::store::Store::connect(&url, 1)
+        .await
+        .expect("a new SQLite file opens");
+    assert_eq!(store.created_file(), Some(path.as_path()));
+    assert_eq!(store.vanished_file(), None);
+    store.close().await;
+
+    let store = openrouter_team_bot::store::Store::connect(&url, 1)
+        .await
+        .expect("the SQLite file opens again");
+    assert_eq!(store.created_file(), None, "the file existed already");
+
+    std::fs::remove_file(&path).expect("the file is deleted");
+    assert_eq!(store.vanished_file(), Some(path.as_path()));
+}

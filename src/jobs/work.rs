@@ -88,6 +88,12 @@ impl Job for Housekeeping {
 
     async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
         let team = &context.team;
+        if let Some(path) = team.store.vanished_file() {
+            tracing::error!(
+                path = %path.display(),
+                "the database file was deleted or moved while the bot runs: what it records now is lost when it stops; stop the bot and put the file back"
+            );
+        }
         let expired = team.expire_requests().await.map_err(JobError::retry)?;
         if !expired.is_empty() {
             context.notifier.requests_expired(&expired).await;

@@ -84,6 +84,17 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file, and whether connecting created it.
+    file: Option<(std::path::PathBuf, bool)>,
+}
+
+/// The file a `sqlite:` URL names (none for an in-memory database).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
 }
 
 impl Store {
@@ -94,6 +105,13 @@ impl Store {
             Backend::Postgres
         } else {
             Backend::Sqlite
+        };
+        let file = match backend {
+            Backend::Sqlite => sqlite_file(url).map(|path| {
+                let existed = path.exists();
+                (path, !existed)
+            }),
+            Backend::Postgres => None,
         };
         let url = match backend {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
@@ -134,7 +152,28 @@ impl Store {
             .connect_with(options)
             .await
             .doing("connecting to the database")?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            file,
+        })
+    }
+
+    /// The SQLite file this store created when it connected (none existed), if it did.
+    pub fn created_file(&self) -> Option<&std::path::Path> {
+        self.file
+            .as_ref()
+            .filter(|(_, created)| *created)
+            .map(|(path, _)| path.as_path())
+    }
+
+    /// The SQLite file, if it was deleted or moved since the store connected: writes still
+    /// succeed, into a file nothing will open again.
+    pub fn vanished_file(&self) -> Option<&std::path::Path> {
+        self.file
+            .as_ref()
+            .map(|(path, _)| path.as_path())
+            .filter(|path| !path.exists())
     }
 
     /// Brings the schema up to date and says what that took.
