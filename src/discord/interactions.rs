@@ -161,7 +161,10 @@ impl Click<'_> {
                 self.after_decision(r, decided, "denied").await
             }
             Action::Cancel(id) => {
-                match team.cancel_request(&self.caller, id).await? {
+                match r
+                    .in_time(Defer::Update, team.cancel_request(&self.caller, id))
+                    .await?
+                {
                     Decided::Done(request) => {
                         self.refresh_card(&request).await;
                         r.update_message(
