@@ -301,59 +301,37 @@ impl Click<'_> {
 
     async fn submit_request(&self, r: &mut Responder<'_>) -> Result<(), BotError> {
         let team = &self.data.team;
+        // Filing and the approval card together: the card and its record exist before the
+        // member hears the request was sent, and a slow step is acknowledged in time.
         let filed = r
-            .in_time(
-                Defer::Private,
-                team.request_key(
-                    &self.caller,
-                    self.value(FIELD_NAME),
-                    self.value(FIELD_REASON).unwrap_or(""),
-                ),
-            )
+            .in_time(Defer::Private, async {
+                let filed = team
+                    .request_key(
+                        &self.caller,
+                        self.value(FIELD_NAME),
+                        self.value(FIELD_REASON).unwrap_or(""),
+                    )
+                    .await?;
+                if let Filed::AwaitingApproval { request, tier } = &filed {
+                    self.post_approval_card(request, tier).await?;
+                }
+                Ok::<_, BotError>(filed)
+            })
             .await?;
         match filed {
             Filed::AwaitingApproval { request, tier } => {
-                // The request is filed: its card goes up whether or not the reply gets through.
-                let replied = r
-                    .private(
-                        vec![CreateEmbed::new()
-                            .title(format!("Key request #{} sent", request.id))
-                            .description(format!(
-                                "The admins have been asked. You will get a DM when they decide; /mykey shows where it stands.\n\nTier **{}**: {}.",
-                                tier.name,
-                                crate::team::provisioning::limit_words(&tier)
-                            ))
-                            .color(render::YELLOW)],
-                        vec![],
-                    )
-                    .await;
-                if let Err(e) = replied {
-                    tracing::warn!(error = %e, request = request.id, "could not confirm a filed request; posting its card anyway");
-                }
-                let linked = request.member_id.is_some();
-                match notify::post_card(
-                    &self.ctx.http,
-                    self.data.channels.approvals,
-                    &request,
-                    &tier,
-                    linked,
+                r.private(
+                    vec![CreateEmbed::new()
+                        .title(format!("Key request #{} sent", request.id))
+                        .description(format!(
+                            "The admins have been asked. You will get a DM when they decide; /mykey shows where it stands.\n\nTier **{}**: {}.",
+                            tier.name,
+                            crate::team::provisioning::limit_words(&tier)
+                        ))
+                        .color(render::YELLOW)],
+                    vec![],
                 )
-                .await
-                {
-                    Ok(message) => {
-                        team.store
-                            .set_approval_message(
-                                request.id,
-                                crate::team::DiscordId(self.data.channels.approvals.get()),
-                                crate::team::DiscordId(message.get()),
-                            )
-                            .await
-                            .map_err(crate::team::TeamError::from)?;
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, request = request.id, "could not post the approval card; /requests still lists it")
-                    }
-                }
+                .await?;
             }
             Filed::AutoApproved { request, tier } => {
                 let (embed, rows) = render::mykey(render::MyKeyView::Request(&request));
@@ -365,6 +343,42 @@ impl Click<'_> {
                     rows,
                 )
                 .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Posts a filed request's card in the approvals channel and records where it is. A card
+    /// that cannot be posted is logged: `/requests` still lists the request.
+    async fn post_approval_card(
+        &self,
+        request: &KeyRequest,
+        tier: &crate::team::Tier,
+    ) -> Result<(), BotError> {
+        let linked = request.member_id.is_some();
+        match notify::post_card(
+            &self.ctx.http,
+            self.data.channels.approvals,
+            request,
+            tier,
+            linked,
+        )
+        .await
+        {
+            Ok(message) => {
+                self.data
+                    .team
+                    .store
+                    .set_approval_message(
+                        request.id,
+                        crate::team::DiscordId(self.data.channels.approvals.get()),
+                        crate::team::DiscordId(message.get()),
+                    )
+                    .await
+                    .map_err(crate::team::TeamError::from)?;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, request = request.id, "could not post the approval card; /requests still lists it")
             }
         }
         Ok(())
