@@ -30,6 +30,8 @@ pub async fn link(
     #[description = "Their member name (used in key names)"] name: String,
     #[description = "Their tier (default: from roles or the default tier)"] tier: Option<String>,
 ) -> Result<(), BotError> {
+    // A database write may wait: acknowledge within Discord's deadline first.
+    ctx.defer_ephemeral().await?;
     let caller = caller::of_command(&ctx);
     let member = ctx
         .data()
@@ -49,6 +51,7 @@ pub async fn unlink(
     ctx: Context<'_>,
     #[description = "The Discord user"] user: serenity::User,
 ) -> Result<(), BotError> {
+    ctx.defer_ephemeral().await?;
     let caller = caller::of_command(&ctx);
     let member = ctx.data().team.unlink_member(&caller, id(&user)).await?;
     say(
