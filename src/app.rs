@@ -176,16 +176,11 @@ pub async fn start_bot(
         }),
     };
     // Not a reason to stay down: the housekeeping job and the member's next Reveal try again.
-    match team.recover_provisioning().await {
-        Ok(0) => {}
-        Ok(recovered) => tracing::warn!(
-            recovered,
-            "recovered key requests interrupted while their key was created"
-        ),
-        Err(e) => tracing::error!(
+    if let Err(e) = team.recover_provisioning().await {
+        tracing::error!(
             error = %e,
             "recovering key requests interrupted while their key was created failed; retrying later"
-        ),
+        );
     }
     let notifier = Arc::new(discord::alerts::DiscordNotifier {
         http: http.clone(),

@@ -38,6 +38,26 @@ async fn sync_with(h: &Harness, key: &KeyHash, cents: i64) {
     );
 }
 
+/// MIA asks for a $5 top-up from the alert DM `dm`; returns what she was told and the card of
+/// top-up #1 in the approvals channel.
+async fn asks_for_five_dollars(
+    h: &Harness,
+    dm: &openrouter_team_bot::fake::discord::Message,
+    reason: &str,
+) -> (String, openrouter_team_bot::fake::discord::Message) {
+    let form = h.clicks(MIA, dm, "Request top-up");
+    let sent = h
+        .discord
+        .answer_modal(form, &[("amount", "5"), ("reason", reason)])
+        .await;
+    let told = h.discord.reply_to(sent).await.text();
+    let card = h
+        .discord
+        .wait_for_message_in(APPROVALS, |m| m.embed_text().contains("Top-up request #1"))
+        .await;
+    (told, card)
+}
+
 fn levels(alerts: &[openrouter_team_bot::fake::discord::Message]) -> Vec<String> {
     alerts
         .iter()
@@ -153,21 +173,8 @@ on_each_database!(
             assert!(text.contains(says), "{amount}: {text}");
         }
 
-        let form = h.clicks(MIA, &dm, "Request top-up");
-        let sent = h
-            .discord
-            .answer_modal(form, &[("amount", "5"), ("reason", "demo tomorrow")])
-            .await;
-        let reply = h.discord.reply_to(sent).await;
-        assert!(
-            reply.text().contains("Top-up #1 of $5.00"),
-            "{}",
-            reply.text()
-        );
-        let card = h
-            .discord
-            .wait_for_message_in(APPROVALS, |m| m.embed_text().contains("Top-up request #1"))
-            .await;
+        let (told, card) = asks_for_five_dollars(&h, &dm, "demo tomorrow").await;
+        assert!(told.contains("Top-up #1 of $5.00"), "{told}");
         assert!(card.embed_text().contains("demo tomorrow"));
         let denied_for_olu = h.clicks_and_sees(OLU, &card, "Approve top-up").await;
         assert_eq!(denied_for_olu.text(), "Only team admins can do that.");
@@ -318,16 +325,7 @@ on_each_database!(
             .discord
             .wait_for_dm(MIA, |m| m.button("Request top-up").is_some())
             .await;
-        let form = h.clicks(MIA, &dm, "Request top-up");
-        let sent = h
-            .discord
-            .answer_modal(form, &[("amount", "5"), ("reason", "demo")])
-            .await;
-        h.discord.reply_to(sent).await;
-        let card = h
-            .discord
-            .wait_for_message_in(APPROVALS, |m| m.embed_text().contains("Top-up request #1"))
-            .await;
+        let (_, card) = asks_for_five_dollars(&h, &dm, "demo").await;
 
         // Every raise reaches OpenRouter, but no answer comes back in time.
         h.openrouter.fail_next(

@@ -98,13 +98,8 @@ impl Job for Housekeeping {
         if !expired.is_empty() {
             context.notifier.requests_expired(&expired).await;
         }
-        match team.recover_provisioning().await {
-            Ok(0) => {}
-            Ok(recovered) => tracing::warn!(
-                recovered,
-                "recovered key requests interrupted while their key was created"
-            ),
-            Err(e) => tracing::error!(error = %e, "recovering interrupted key requests failed"),
+        if let Err(e) = team.recover_provisioning().await {
+            tracing::error!(error = %e, "recovering interrupted key requests failed");
         }
         let reverted = team.revert_top_ups().await.map_err(JobError::retry)?;
         if !reverted.is_empty() {

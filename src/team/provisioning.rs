@@ -443,7 +443,7 @@ impl Team {
 
     /// Requests left in `provisioning` by a crash go back to `approved`, after any key created
     /// under their name is deleted, so the member can reveal again. Run at start-up and by the
-    /// housekeeping job; returns how many were recovered.
+    /// housekeeping job; logs and returns how many were recovered.
     pub async fn recover_provisioning(&self) -> Result<usize, TeamError> {
         let stuck: Vec<KeyRequest> = self
             .store
@@ -457,6 +457,12 @@ impl Team {
             if self.recover_request(request).await? {
                 recovered += 1;
             }
+        }
+        if recovered > 0 {
+            tracing::warn!(
+                recovered,
+                "recovered key requests interrupted while their key was created"
+            );
         }
         Ok(recovered)
     }
