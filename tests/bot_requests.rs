@@ -560,15 +560,30 @@ on_each_database!(
     }
 );
 
-/// Another process holds SQLite's write lock for `hold`, as a backup or a second bot might.
+/// Makes every write to the test database wait for `hold`, the way another process holding the
+/// write lock does: SQLite's write lock, or on PostgreSQL an EXCLUSIVE lock on every table (reads
+/// still pass).
 async fn hold_write_lock(url: &str, hold: std::time::Duration) -> tokio::task::JoinHandle<()> {
     use sqlx::{Connection, Executor};
-    let mut conn = sqlx::SqliteConnection::connect(url)
+    let mut conn = sqlx::AnyConnection::connect(url)
         .await
         .expect("a second connection to the test database");
-    conn.execute("BEGIN IMMEDIATE")
-        .await
-        .expect("the write lock is taken");
+    if url.starts_with("sqlite:") {
+        conn.execute("BEGIN IMMEDIATE")
+            .await
+            .expect("the write lock is taken");
+    } else {
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+                .fetch_all(&mut conn)
+                .await
+                .expect("the tables can be listed");
+        conn.execute("BEGIN").await.expect("a transaction opens");
+        let lock = format!("LOCK TABLE {} IN EXCLUSIVE MODE", tables.join(", "));
+        conn.execute(sqlx::AssertSqlSafe(lock))
+            .await
+            .expect("the tables are locked");
+    }
     tokio::spawn(async move {
         // The lock is the scenario: it is held this long, whatever the bot does.
         tokio::time::sleep(hold).await;
@@ -576,35 +591,37 @@ async fn hold_write_lock(url: &str, hold: std::time::Duration) -> tokio::task::J
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_database_still_answers_in_time_and_posts_the_card_and_the_dm() {
-    let h = Harness::start(support::db::sqlite().await).await;
-    let hold = std::time::Duration::from_secs(4);
+on_each_database!(
+    a_slow_database_still_answers_in_time_and_posts_the_card_and_the_dm,
+    |db| async move {
+        let h = Harness::start(db).await;
+        let hold = std::time::Duration::from_secs(4);
 
-    let lock = hold_write_lock(&h.db.url, hold).await;
-    let sent = h.requests_key(MIA, Some("mia"), "evals").await;
-    lock.await.expect("the lock is released");
-    assert!(
-        sent.text().contains("Key request #1 sent"),
-        "{}",
-        sent.text()
-    );
-    let card = h.card(1).await;
+        let lock = hold_write_lock(&h.db.url, hold).await;
+        let sent = h.requests_key(MIA, Some("mia"), "evals").await;
+        lock.await.expect("the lock is released");
+        assert!(
+            sent.text().contains("Key request #1 sent"),
+            "{}",
+            sent.text()
+        );
+        let card = h.card(1).await;
 
-    let lock = hold_write_lock(&h.db.url, hold).await;
-    let approved = h.clicks_and_sees(DANA, &card, "Approve").await;
-    lock.await.expect("the lock is released");
-    assert!(
-        approved.text().contains(&format!("Approved by <@{DANA}>")),
-        "{}",
-        approved.text()
-    );
-    h.discord
-        .wait_for_dm(MIA, |m| m.embed_text().contains("Request #1 was approved"))
-        .await;
-    assert!(
-        h.discord.violations().is_empty(),
-        "every first answer came within Discord's 3 seconds: {:?}",
-        h.discord.violations()
-    );
-}
+        let lock = hold_write_lock(&h.db.url, hold).await;
+        let approved = h.clicks_and_sees(DANA, &card, "Approve").await;
+        lock.await.expect("the lock is released");
+        assert!(
+            approved.text().contains(&format!("Approved by <@{DANA}>")),
+            "{}",
+            approved.text()
+        );
+        h.discord
+            .wait_for_dm(MIA, |m| m.embed_text().contains("Request #1 was approved"))
+            .await;
+        assert!(
+            h.discord.violations().is_empty(),
+            "every first answer came within Discord's 3 seconds: {:?}",
+            h.discord.violations()
+        );
+    }
+);

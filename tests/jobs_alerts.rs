@@ -359,3 +359,26 @@ on_each_database!(
         );
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_file_deleted_while_running_is_posted_to_the_alerts_channel_once() {
+    let h = Harness::start(support::db::sqlite().await).await;
+    let file = h.db.url.trim_start_matches("sqlite://").to_string();
+    std::fs::remove_file(&file).expect("the database file can be deleted");
+
+    h.advance(Duration::minutes(1));
+    h.tick().await;
+    h.advance(Duration::minutes(1));
+    h.tick().await;
+
+    let posted: Vec<String> = h
+        .discord
+        .messages_in(ALERTS)
+        .iter()
+        .map(|m| m.embed_text())
+        .filter(|text| text.contains("database file is gone"))
+        .collect();
+    assert_eq!(posted.len(), 1, "said once: {posted:?}");
+    assert!(posted[0].contains(&file), "{}", posted[0]);
+    assert!(posted[0].contains("put the file back"), "{}", posted[0]);
+}

@@ -44,6 +44,7 @@ impl Notifier for Counted {
     async fn spike(&self, _spike: &Spike) {}
     async fn key_reminder(&self, _reminder: &KeyReminder) {}
     async fn departed(&self, _departures: &[Departure]) {}
+    async fn database_vanished(&self, _path: &std::path::Path) {}
     async fn weekly_digest(
         &self,
         _digest: &openrouter_team_bot::team::digest::Digest,

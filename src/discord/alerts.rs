@@ -307,6 +307,20 @@ impl Notifier for DiscordNotifier {
         );
     }
 
+    async fn database_vanished(&self, path: &std::path::Path) {
+        let embed = CreateEmbed::new()
+            .title("The bot's database file is gone")
+            .description(format!(
+                "`{}` was deleted or moved while the bot runs. What the bot records from now on \
+                 (requests, approvals, keys) is lost when it stops. Stop the bot, put the file \
+                 back (or restore a backup), then start it again.",
+                path.display()
+            ))
+            .color(render::RED);
+        self.post(self.channels.alerts, CreateMessage::new().embed(embed))
+            .await;
+    }
+
     async fn weekly_digest(
         &self,
         digest: &Digest,

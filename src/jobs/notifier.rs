@@ -32,6 +32,8 @@ pub trait Notifier: Send + Sync {
     async fn key_reminder(&self, reminder: &KeyReminder);
     /// Members found gone by the reconcile (the audit line is already posted).
     async fn departed(&self, departures: &[Departure]);
+    /// The database file was deleted or moved while the bot runs (said once).
+    async fn database_vanished(&self, path: &std::path::Path);
     /// Posts the weekly digest to the reports channel, each message with a nonce derived from
     /// `nonce` so a retry does not post twice. Returns the first message's id.
     async fn weekly_digest(

@@ -15,7 +15,7 @@ use crate::team::usage::sync_usage;
 /// Every job the bot runs.
 pub fn standard_jobs() -> Vec<Arc<dyn Job>> {
     vec![
-        Arc::new(Housekeeping),
+        Arc::new(Housekeeping::default()),
         Arc::new(SyncUsage),
         Arc::new(TeamChecks),
         Arc::new(KeyReminders),
@@ -73,8 +73,12 @@ impl Job for SyncUsage {
 }
 
 /// Every minute: expires requests nobody acted on, recovers key creations a crash interrupted
-/// and puts back ended top-ups.
-pub struct Housekeeping;
+/// and puts back ended top-ups; checks that the database file is still there.
+#[derive(Default)]
+pub struct Housekeeping {
+    /// Whether the alerts channel was told that the database file vanished.
+    vanish_announced: std::sync::atomic::AtomicBool,
+}
 
 #[async_trait]
 impl Job for Housekeeping {
@@ -93,6 +97,12 @@ impl Job for Housekeeping {
                 path = %path.display(),
                 "the database file was deleted or moved while the bot runs: what it records now is lost when it stops; stop the bot and put the file back"
             );
+            if !self
+                .vanish_announced
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                context.notifier.database_vanished(path).await;
+            }
         }
         let expired = team.expire_requests().await.map_err(JobError::retry)?;
         if !expired.is_empty() {
