@@ -26,6 +26,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::retry::{Outcome, Patience, Repeat, Step, Stop, Wait, next_step};
 use super::wire;
 use super::{
     ActivityRow, ApiError, ApiKey, CreatedKey, Credits, CurrentKey, Guardrail, GuardrailSpec,
@@ -90,15 +91,6 @@ impl fmt::Debug for HttpManagementApi {
             .field("base_url", &self.base_url.as_str())
             .finish_non_exhaustive()
     }
-}
-
-/// Whether a call may be sent again when an earlier attempt's outcome is unknown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Repeat {
-    /// Sending it twice has the same effect as sending it once.
-    Safe,
-    /// Each request may create something: only repeat what certainly did nothing.
-    OnlyIfNothingHappened,
 }
 
 /// One API call, before it is sent.
@@ -175,6 +167,35 @@ enum Attempt {
     NoAnswer { sent: bool, message: String },
 }
 
+impl Attempt {
+    /// What the retry policy needs to know of it.
+    fn outcome(&self) -> Outcome {
+        match self {
+            Attempt::Answered(..) => Outcome::Answered,
+            Attempt::Refused(status, _, retry_after) => Outcome::Refused {
+                status: status.as_u16(),
+                retry_after: *retry_after,
+            },
+            Attempt::NoAnswer { sent, .. } => Outcome::NoAnswer { sent: *sent },
+        }
+    }
+
+    /// The warning that the call is sent again after `wait`.
+    fn log_retry(&self, call: &Call, attempt: u32, wait: Duration) {
+        let delay_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        match self {
+            Attempt::NoAnswer { message, .. } => tracing::warn!(
+                method = %call.method, path = %call.path(), attempt, delay_ms, error = %message,
+                "could not reach OpenRouter; retrying"
+            ),
+            Attempt::Refused(status, ..) | Attempt::Answered(status, _) => tracing::warn!(
+                method = %call.method, path = %call.path(), status = status.as_u16(), attempt,
+                delay_ms, "OpenRouter call failed; retrying"
+            ),
+        }
+    }
+}
+
 impl HttpManagementApi {
     /// A client for `settings`; fails only when the base URL is not an http(s) URL or the
     /// TLS backend cannot start.
@@ -226,104 +247,92 @@ impl HttpManagementApi {
         Ok(url)
     }
 
-    /// Sends `call` until it succeeds, fails for good, or runs out of attempts, and reads the
-    /// answer as `T`.
+    /// Sends `call` until it succeeds, fails for good, or runs out of attempts (as
+    /// [`next_step`] decides), and reads the answer as `T`.
     async fn send<T: DeserializeOwned>(&self, call: Call) -> Result<T, Failure> {
-        let method = call.method.as_str().to_string();
-        let path = call.path();
         let url = self.url(&call)?;
-        let attempts = self.settings.max_attempts.max(1);
+        let patience = self.patience();
         let mut earlier_attempt_may_have_applied = false;
-        let fail = |error: ApiError, earlier: bool| Failure {
-            error,
-            earlier_attempt_may_have_applied: earlier,
-        };
-
-        for attempt in 1..=attempts {
-            tracing::debug!(method = %method, path = %path, attempt, "calling OpenRouter");
-            let last = attempt == attempts;
-            let wait = match self.attempt(&call, &url).await {
-                Attempt::Answered(status, body) => {
-                    return self
-                        .decode(&call, status, &body)
-                        .map_err(|error| fail(error, earlier_attempt_may_have_applied));
-                }
-                Attempt::Refused(status, error, retry_after) => {
-                    let retry = match status.as_u16() {
-                        429 => true,
-                        500 | 502 | 503 | 504 => call.repeat == Repeat::Safe,
-                        _ => false,
-                    };
-                    if status.is_server_error() && call.repeat == Repeat::OnlyIfNothingHappened {
-                        return Err(fail(
-                            ApiError::OutcomeUnknown {
-                                message: format!("{method} {path}: {error}"),
-                            },
-                            true,
-                        ));
-                    }
-                    if !retry || last {
-                        return Err(fail(error, earlier_attempt_may_have_applied));
-                    }
-                    if let Some(asked) = retry_after
-                        && asked > self.settings.max_retry_after
-                    {
-                        tracing::warn!(
-                            method = %method, path = %path, status = status.as_u16(), attempt,
-                            retry_after_secs = asked.as_secs(),
-                            "OpenRouter asked to wait longer than the bot waits; giving up"
-                        );
-                        return Err(fail(error, earlier_attempt_may_have_applied));
-                    }
-                    if status.is_server_error() {
-                        earlier_attempt_may_have_applied = true;
-                    }
-                    let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
-                    tracing::warn!(
-                        method = %method, path = %path, status = status.as_u16(), attempt,
-                        delay_ms = wait.as_millis() as u64,
-                        "OpenRouter call failed; retrying"
-                    );
-                    wait
-                }
-                Attempt::NoAnswer { sent, message } => {
-                    if sent && call.repeat == Repeat::OnlyIfNothingHappened {
-                        return Err(fail(
-                            ApiError::OutcomeUnknown {
-                                message: format!("{method} {path}: {message}"),
-                            },
-                            true,
-                        ));
-                    }
-                    if last {
-                        return Err(fail(
-                            ApiError::Unreachable {
-                                message: format!(
-                                    "{method} {path} failed after {attempts} attempts: {message}"
-                                ),
-                            },
-                            earlier_attempt_may_have_applied || sent,
-                        ));
-                    }
-                    earlier_attempt_may_have_applied |= sent;
-                    let wait = self.backoff(attempt);
-                    tracing::warn!(
-                        method = %method, path = %path, attempt,
-                        delay_ms = wait.as_millis() as u64, error = %message,
-                        "could not reach OpenRouter; retrying"
-                    );
-                    wait
+        let mut attempt = 1;
+        loop {
+            tracing::debug!(method = %call.method, path = %call.path(), attempt, "calling OpenRouter");
+            let answer = self.attempt(&call, &url).await;
+            let outcome = answer.outcome();
+            let wait = match next_step(call.repeat, attempt, outcome, &patience) {
+                Step::Retry(wait) => wait,
+                Step::Stop(stop) => {
+                    return self.stop(&call, answer, stop, earlier_attempt_may_have_applied);
                 }
             };
+            let wait = match wait {
+                Wait::Exactly(wait) => wait,
+                Wait::UpTo(ceiling) => jitter(ceiling),
+            };
+            answer.log_retry(&call, attempt, wait);
+            earlier_attempt_may_have_applied |= outcome.may_have_applied();
             tokio::time::sleep(wait).await;
+            attempt += 1;
         }
-        // The loop always returns on its last attempt.
-        Err(fail(
-            ApiError::Unreachable {
-                message: format!("{method} {path} was not attempted"),
-            },
+    }
+
+    /// The policy's settings, from the client's.
+    fn patience(&self) -> Patience {
+        Patience {
+            max_attempts: self.settings.max_attempts.max(1),
+            initial_backoff: self.settings.initial_backoff,
+            max_backoff: self.settings.max_backoff,
+            max_retry_after: self.settings.max_retry_after,
+        }
+    }
+
+    /// What a call that stops with `answer` returns.
+    fn stop<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+        answer: Attempt,
+        stop: Stop,
+        earlier: bool,
+    ) -> Result<T, Failure> {
+        let fail = |error: ApiError, earlier_attempt_may_have_applied: bool| Failure {
+            error,
             earlier_attempt_may_have_applied,
-        ))
+        };
+        let (method, path) = (&call.method, call.path());
+        match (stop, answer) {
+            (_, Attempt::Answered(status, body)) => self
+                .decode(call, status, &body)
+                .map_err(|error| fail(error, earlier)),
+            (Stop::OutcomeUnknown, Attempt::Refused(_, error, _)) => Err(fail(
+                ApiError::OutcomeUnknown {
+                    message: format!("{method} {path}: {error}"),
+                },
+                true,
+            )),
+            (Stop::OutcomeUnknown, Attempt::NoAnswer { message, .. }) => Err(fail(
+                ApiError::OutcomeUnknown {
+                    message: format!("{method} {path}: {message}"),
+                },
+                true,
+            )),
+            (Stop::AskedToWaitTooLong(asked), Attempt::Refused(status, error, _)) => {
+                tracing::warn!(
+                    method = %method, path = %path, status = status.as_u16(),
+                    retry_after_secs = asked.as_secs(),
+                    "OpenRouter asked to wait longer than the bot waits; giving up"
+                );
+                Err(fail(error, earlier))
+            }
+            (_, Attempt::Refused(_, error, _)) => Err(fail(error, earlier)),
+            (_, Attempt::NoAnswer { sent, message }) => Err(fail(
+                ApiError::Unreachable {
+                    message: format!(
+                        "{method} {path} failed after {} attempts: {message}",
+                        self.patience().max_attempts
+                    ),
+                },
+                earlier || sent,
+            )),
+        }
     }
 
     /// One request and its answer, classified.
@@ -471,18 +480,6 @@ impl HttpManagementApi {
         }
     }
 
-    /// The wait before retry number `attempt` (1 for the first retry): a random duration up to
-    /// `initial_backoff * 2^(attempt-1)`, capped at `max_backoff` ("full jitter").
-    fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .settings
-            .initial_backoff
-            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(20))
-            .min(self.settings.max_backoff);
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(fastrand::u64(0..=nanos))
-    }
-
     /// Every item of a guardrail listing, page by page, until the total is reached (or, should
     /// an answer lack its total, until a short page).
     async fn get_all_pages<T: DeserializeOwned>(
@@ -514,6 +511,13 @@ impl HttpManagementApi {
             ),
         })
     }
+}
+
+/// A random duration from zero up to `ceiling` ("full jitter", so that clients retrying at once
+/// spread out).
+fn jitter(ceiling: Duration) -> Duration {
+    let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(fastrand::u64(0..=nanos))
 }
 
 /// `Retry-After` in seconds (fractions allowed) or as an HTTP date.
@@ -689,14 +693,11 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_stays_under_its_cap() {
-        let api = api("sk-or-v1-test");
+    fn jitter_stays_under_its_ceiling() {
         for _ in 0..200 {
-            assert!(api.backoff(1) <= Duration::from_millis(100));
-            assert!(api.backoff(2) <= Duration::from_millis(200));
-            assert!(api.backoff(3) <= Duration::from_millis(350));
-            assert!(api.backoff(40) <= Duration::from_millis(350));
+            assert!(jitter(Duration::from_millis(100)) <= Duration::from_millis(100));
         }
+        assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
     }
 
     #[test]

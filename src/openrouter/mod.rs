@@ -7,6 +7,7 @@ mod client;
 mod error;
 mod model;
 mod paging;
+mod retry;
 pub(crate) mod wire;
 
 pub use client::{ClientSettings, DEFAULT_BASE_URL, HttpManagementApi};
