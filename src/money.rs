@@ -168,9 +168,160 @@ impl Sum for Usd {
     }
 }
 
+/// Nano-dollars in one micro-dollar.
+pub const NANOS_PER_MICRO: i64 = 1_000;
+
+/// A cost measured finely enough that no request rounds to zero: whole nano-dollars, the unit of
+/// the gateway's ledger and budget holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct NanoUsd(i64);
+
+impl NanoUsd {
+    /// Nothing.
+    pub const ZERO: NanoUsd = NanoUsd(0);
+
+    /// A cost from nano-dollars, as stored in the database.
+    pub const fn from_nanos(nanos: i64) -> NanoUsd {
+        NanoUsd(nanos)
+    }
+
+    /// The cost in nano-dollars.
+    pub const fn nanos(self) -> i64 {
+        self.0
+    }
+
+    /// Converts a dollar figure from OpenRouter's JSON (`usage.cost`), to the nearest
+    /// nano-dollar; what is not finite or is negative becomes zero.
+    pub fn from_api(dollars: f64) -> NanoUsd {
+        if !dollars.is_finite() || dollars <= 0.0 {
+            return NanoUsd::ZERO;
+        }
+        let nanos = (dollars * (MICROS_PER_USD * NANOS_PER_MICRO) as f64).round();
+        NanoUsd(nanos.min(i64::MAX as f64) as i64)
+    }
+
+    /// A budget in dollars, in nano-dollars.
+    pub fn from_usd(amount: Usd) -> NanoUsd {
+        NanoUsd(amount.micros().saturating_mul(NANOS_PER_MICRO))
+    }
+
+    /// The cost in micro-dollars, rounded up: what a budget in [`Usd`] is charged.
+    pub fn to_usd_rounded_up(self) -> Usd {
+        let micros =
+            self.0.div_euclid(NANOS_PER_MICRO) + i64::from(self.0.rem_euclid(NANOS_PER_MICRO) != 0);
+        Usd::from_micros(micros)
+    }
+
+    /// `self - other`, never below zero.
+    pub fn saturating_sub(self, other: NanoUsd) -> NanoUsd {
+        NanoUsd(self.0.saturating_sub(other.0).max(0))
+    }
+}
+
+impl Add for NanoUsd {
+    type Output = NanoUsd;
+    fn add(self, rhs: NanoUsd) -> NanoUsd {
+        NanoUsd(self.0.saturating_add(rhs.0))
+    }
+}
+
+impl Sum for NanoUsd {
+    fn sum<I: Iterator<Item = NanoUsd>>(iter: I) -> NanoUsd {
+        iter.fold(NanoUsd::ZERO, Add::add)
+    }
+}
+
+impl fmt::Display for NanoUsd {
+    /// Like [`Usd`], rounded up to the micro-dollar so a small cost never shows as `$0.00`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_usd_rounded_up().fmt(f)
+    }
+}
+
+/// A price per unit (token, request) in pico-dollars, read exactly from OpenRouter's decimal
+/// strings (`"0.00000015"` dollars per token is 150,000 pico-dollars).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct UnitPrice(u64);
+
+/// Pico-dollars in one dollar.
+const PICOS_PER_USD: u64 = 1_000_000_000_000;
+
+impl UnitPrice {
+    /// Free.
+    pub const FREE: UnitPrice = UnitPrice(0);
+
+    /// A price from pico-dollars per unit.
+    pub const fn from_picos(picos: u64) -> UnitPrice {
+        UnitPrice(picos)
+    }
+
+    /// Reads OpenRouter's price string (dollars per unit, such as `"0.00003"`). Digits past the
+    /// twelfth decimal round the price up; a negative price (OpenRouter writes `"-1"` for
+    /// "varies") reads as `None`.
+    pub fn parse(text: &str) -> Option<UnitPrice> {
+        let text = text.trim();
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+            return None;
+        }
+        let whole: u64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let kept = &fraction[..fraction.len().min(12)];
+        let rest = &fraction[kept.len()..];
+        let scale = 10u64.pow(12 - kept.len() as u32);
+        let fraction_picos = if kept.is_empty() {
+            0
+        } else {
+            kept.parse::<u64>().ok()? * scale
+        };
+        let rounded_up = u64::from(rest.chars().any(|c| c != '0'));
+        whole
+            .checked_mul(PICOS_PER_USD)?
+            .checked_add(fraction_picos + rounded_up)
+            .map(UnitPrice)
+    }
+
+    /// The price of `units` units, rounded up to the nano-dollar.
+    pub fn times(self, units: u64) -> NanoUsd {
+        let picos = u128::from(self.0) * u128::from(units);
+        let nanos = picos.div_ceil(1_000);
+        NanoUsd(i64::try_from(nanos).unwrap_or(i64::MAX))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prices_read_exactly_and_round_up() {
+        assert_eq!(UnitPrice::parse("0.00000015"), Some(UnitPrice(150_000)));
+        assert_eq!(UnitPrice::parse("0"), Some(UnitPrice::FREE));
+        assert_eq!(UnitPrice::parse("2"), Some(UnitPrice(2 * PICOS_PER_USD)));
+        assert_eq!(UnitPrice::parse("0.0000000000001"), Some(UnitPrice(1)));
+        assert_eq!(UnitPrice::parse("-1"), None);
+        assert_eq!(UnitPrice::parse("cheap"), None);
+        // 1,000 tokens at $0.15 per million is 150 nano-dollars; one token rounds up to 1.
+        assert_eq!(UnitPrice(150_000).times(1_000), NanoUsd(150_000));
+        assert_eq!(UnitPrice(1).times(1), NanoUsd(1));
+    }
+
+    #[test]
+    fn a_cheap_cost_is_never_zero() {
+        let cost = NanoUsd::from_api(0.000_000_4);
+        assert_eq!(cost, NanoUsd(400));
+        assert_eq!(cost.to_usd_rounded_up(), Usd::from_micros(1));
+        assert_eq!(cost.to_string(), "$0.000001");
+        assert_eq!(NanoUsd::from_api(-1.0), NanoUsd::ZERO);
+        assert_eq!(
+            NanoUsd::from_usd(Usd::from_dollars(2)),
+            NanoUsd(2_000_000_000)
+        );
+    }
 
     #[test]
     fn parses_what_people_type() {

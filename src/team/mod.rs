@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod budget;
+pub mod budget_hold;
 pub mod digest;
 pub mod error;
 pub mod guardrails;
@@ -12,6 +13,7 @@ pub mod key;
 pub mod key_actions;
 pub mod lifecycle;
 pub mod member;
+pub mod model_policy;
 pub mod permissions;
 pub mod provisioning;
 pub mod reason;
