@@ -1,8 +1,11 @@
-//! Keeping secrets out of text: anything shaped like an OpenRouter key is masked before a
-//! message leaves the bot for a log line, an error or a channel.
+//! Keeping secrets out of text: anything shaped like an OpenRouter key or a gateway token is
+//! masked before a message leaves the bot for a log line, an error or a channel.
 
-/// The prefixes of OpenRouter's API and management keys.
-const KEY_PREFIXES: [&str; 2] = ["sk-or-", "sk-proj-"];
+/// How the bot's gateway tokens start.
+pub const GATEWAY_TOKEN_PREFIX: &str = "ortb_";
+
+/// The prefixes of OpenRouter's API and management keys, and of the bot's gateway tokens.
+const KEY_PREFIXES: [&str; 3] = ["sk-or-", "sk-proj-", GATEWAY_TOKEN_PREFIX];
 
 /// `text` with every OpenRouter-looking key replaced by `sk-or-…[redacted]`.
 pub fn redact_keys(text: &str) -> String {

@@ -7,6 +7,7 @@ pub mod budget;
 pub mod budget_hold;
 pub mod digest;
 pub mod error;
+pub mod gateway_token;
 pub mod guardrails;
 pub mod import;
 pub mod key;
