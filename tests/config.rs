@@ -332,3 +332,83 @@ fn loading_a_missing_file_names_it() {
     assert!(err.to_string().contains("/nonexistent/config.toml"));
     assert!(err.to_string().contains("config.example.toml"), "{err}");
 }
+
+const TIER: &str = "[tiers.basic]\nlimit_usd = 5\n";
+
+#[test]
+fn without_a_listen_address_there_is_no_gateway() {
+    assert!(Config::parse(TIER, no_env).unwrap().gateway.is_none());
+    let only_title = format!("{TIER}[gateway]\napp_title = \"Acme\"\n");
+    assert!(
+        Config::parse(&only_title, no_env)
+            .unwrap()
+            .gateway
+            .is_none()
+    );
+}
+
+#[test]
+fn the_gateway_reads_its_settings_and_its_secrets_from_the_environment() {
+    let text = format!(
+        "{TIER}[gateway]\nlisten = \"127.0.0.1:8787\"\npublic_url = \"https://llm.example.com/api/v1/\"\n\
+         app_url = \"https://example.com\"\napp_title = \"Acme ML\"\non_disallowed_model = \"refuse\"\n"
+    );
+    let env = |name: &str| match name {
+        "OPENROUTER_API_KEY" => Some("sk-or-v1-inference-key".to_string()),
+        "GATEWAY_TOKEN_SECRET" => Some("s".repeat(40)),
+        _ => None,
+    };
+    let config = Config::parse(&text, env).unwrap();
+    let gateway = config.gateway.as_ref().expect("a gateway");
+    assert_eq!(gateway.listen.to_string(), "127.0.0.1:8787");
+    assert_eq!(gateway.public_url, "https://llm.example.com/api/v1");
+    assert_eq!(gateway.app_title.as_deref(), Some("Acme ML"));
+    assert_eq!(gateway.on_disallowed_model.as_str(), "refuse");
+    assert_eq!(gateway.max_body_bytes, 10 * 1024 * 1024);
+    assert!(gateway.api_key.is_some() && gateway.token_secret.is_some());
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("inference-key"), "{debug}");
+    assert!(!debug.contains(&"s".repeat(40)), "{debug}");
+
+    let defaults = Config::parse(
+        &format!("{TIER}[gateway]\nlisten = \"0.0.0.0:9000\"\n"),
+        no_env,
+    )
+    .unwrap()
+    .gateway
+    .unwrap();
+    assert_eq!(defaults.on_disallowed_model.as_str(), "downgrade");
+    assert_eq!(defaults.public_url, "http://0.0.0.0:9000/api/v1");
+}
+
+#[test]
+fn wrong_gateway_settings_are_named() {
+    let with = |lines: &str| format!("{TIER}[gateway]\nlisten = \"127.0.0.1:8787\"\n{lines}\n");
+    let cases = [
+        (
+            format!("{TIER}[gateway]\nlisten = \"localhost\"\n"),
+            "setting `gateway.listen`: \"localhost\" is not an address and port",
+        ),
+        (
+            with("on_disallowed_model = \"block\""),
+            "setting `gateway.on_disallowed_model`: \"block\" is not one of",
+        ),
+        (
+            with("token_secret = \"short\""),
+            "setting `gateway.token_secret`: is shorter than 32 characters",
+        ),
+        (
+            with("public_url = \"llm.example.com\""),
+            "setting `gateway.public_url`",
+        ),
+        (
+            with("max_body_bytes = 0"),
+            "setting `gateway.max_body_bytes`: 0 is out of range",
+        ),
+        (with("listen_on = 1"), "listen_on"),
+    ];
+    for (text, expected) in cases {
+        let error = error_of(&text);
+        assert!(error.contains(expected), "{error}\nexpected: {expected}");
+    }
+}

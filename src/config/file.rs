@@ -23,6 +23,7 @@ pub struct File {
     pub reports: ReportsFile,
     #[serde(default)]
     pub lifecycle: LifecycleFile,
+    pub gateway: Option<super::gateway::GatewayFile>,
 }
 
 #[derive(Debug, Deserialize, Default)]

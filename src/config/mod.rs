@@ -2,6 +2,7 @@
 //! environment. Everything is checked once, here, and every problem names the setting at fault.
 
 mod file;
+mod gateway;
 mod schedule;
 
 use std::fmt::Display;
@@ -16,6 +17,7 @@ use crate::money::Usd;
 use crate::reset::LimitReset;
 use crate::team::{Tier, TierName, Tiers};
 
+pub use gateway::{ENV_INFERENCE_KEY, ENV_TOKEN_SECRET, GatewaySettings};
 pub use schedule::WeeklySchedule;
 
 /// The longest span a days setting may name where a year is already generous (requests waiting
@@ -172,6 +174,8 @@ pub struct Config {
     pub sync: SyncSettings,
     pub reports: ReportSettings,
     pub lifecycle: LifecycleSettings,
+    /// Shared-key mode's gateway, when `[gateway]` has a `listen` address.
+    pub gateway: Option<GatewaySettings>,
 }
 
 /// `[discord]`. Ids of 0 mean "not filled in yet"; only commands that talk to Discord need them.
@@ -290,6 +294,7 @@ impl Config {
             sync: sync_settings(raw.sync)?,
             reports: report_settings(raw.reports)?,
             lifecycle: lifecycle_settings(raw.lifecycle)?,
+            gateway: gateway::gateway_settings(raw.gateway, &env)?,
         })
     }
 
