@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod discord;
 pub mod fake;
+pub mod gateway;
 pub mod jobs;
 pub mod logging;
 pub mod money;
