@@ -3,3 +3,4 @@
 //! them to their tier's models.
 
 pub mod body;
+pub mod usage;
