@@ -2,22 +2,14 @@
 //! clearly when the state has moved on.
 
 use poise::serenity_prelude as serenity;
-use serenity::{
-    ActionRowComponent, CreateActionRow, CreateButton, CreateEmbed, CreateInputText, CreateModal,
-    InputTextStyle,
-};
+use serenity::ActionRowComponent;
 
 use super::custom_id::Action;
 use super::respond::{Defer, Responder};
 use super::types::{BotError, Data};
 use super::{caller, commands, notify, render};
-use crate::team::reason::REASON_MAX_CHARS;
 use crate::team::requests::{Decided, Filed};
-use crate::team::{Caller, KeyRequest, MemberName, RequestStatus};
-
-/// Field ids inside the forms.
-const FIELD_NAME: &str = "name";
-const FIELD_REASON: &str = "reason";
+use crate::team::{Caller, KeyRequest, RequestStatus};
 
 /// Handles a button click or a form submission meant for this bot.
 pub async fn handle(ctx: &serenity::Context, interaction: &serenity::Interaction, data: &Data) {
@@ -139,22 +131,11 @@ impl Click<'_> {
                     r.say(&already(&request)).await?;
                     return Ok(());
                 }
-                let input = CreateInputText::new(
-                    InputTextStyle::Paragraph,
-                    "Reason (the member sees it)",
-                    FIELD_REASON,
-                )
-                .required(true)
-                .max_length(REASON_MAX_CHARS as u16);
-                r.modal(
-                    CreateModal::new(Action::SubmitDeny(id).id(), format!("Deny request #{id}"))
-                        .components(vec![CreateActionRow::InputText(input)]),
-                )
-                .await?;
+                r.modal(render::deny_form(id)).await?;
                 Ok(())
             }
             Action::SubmitDeny(id) => {
-                let reason = self.value(FIELD_REASON).unwrap_or("");
+                let reason = self.value(render::FIELD_REASON).unwrap_or("");
                 let decided = r
                     .in_time(Defer::Update, team.deny_request(&self.caller, id, reason))
                     .await?;
@@ -167,16 +148,8 @@ impl Click<'_> {
                 {
                     Decided::Done(request) => {
                         self.refresh_card(&request).await;
-                        r.update_message(
-                            vec![
-                                CreateEmbed::new()
-                                    .title(format!("Your key request #{}", request.id))
-                                    .description("Withdrawn. Run /mykey to ask again.")
-                                    .color(render::GREY),
-                            ],
-                            vec![],
-                        )
-                        .await?;
+                        r.update_message(vec![render::withdrawn(&request)], vec![])
+                            .await?;
                     }
                     Decided::AlreadyDecided(request) => r.say(&already(&request)).await?,
                 }
@@ -220,16 +193,8 @@ impl Click<'_> {
                 Ok(())
             }
             Action::AskRevoke => {
-                r.private(
-                    vec![CreateEmbed::new()
-                        .title("Revoke your key?")
-                        .description("The key is deleted at OpenRouter at once: anything using it stops working. You can request a new key afterwards.")
-                        .color(render::RED)],
-                    vec![CreateActionRow::Buttons(vec![CreateButton::new(Action::ConfirmRevoke.id())
-                        .label("Yes, revoke my key")
-                        .style(serenity::ButtonStyle::Danger)])],
-                )
-                .await?;
+                let (embed, rows) = render::revoke_confirmation();
+                r.private(vec![embed], rows).await?;
                 Ok(())
             }
             Action::ConfirmRevoke => {
@@ -269,33 +234,7 @@ impl Click<'_> {
             .member_by_discord_id(self.caller.id)
             .await?
             .is_some();
-        let mut rows = Vec::new();
-        if !linked {
-            rows.push(CreateActionRow::InputText(
-                CreateInputText::new(
-                    InputTextStyle::Short,
-                    "Your member name (e.g. your first name)",
-                    FIELD_NAME,
-                )
-                .required(true)
-                .min_length(1)
-                .max_length(MemberName::MAX_CHARS as u16),
-            ));
-        }
-        rows.push(CreateActionRow::InputText(
-            CreateInputText::new(
-                InputTextStyle::Paragraph,
-                "What is the key for?",
-                FIELD_REASON,
-            )
-            .required(true)
-            .max_length(REASON_MAX_CHARS as u16),
-        ));
-        r.modal(
-            CreateModal::new(Action::SubmitRequest.id(), "Request an OpenRouter key")
-                .components(rows),
-        )
-        .await?;
+        r.modal(render::request_form(linked)).await?;
         Ok(())
     }
 
@@ -308,8 +247,8 @@ impl Click<'_> {
                 let filed = team
                     .request_key(
                         &self.caller,
-                        self.value(FIELD_NAME),
-                        self.value(FIELD_REASON).unwrap_or(""),
+                        self.value(render::FIELD_NAME),
+                        self.value(render::FIELD_REASON).unwrap_or(""),
                     )
                     .await?;
                 if let Filed::AwaitingApproval { request, tier } = &filed {
@@ -320,29 +259,12 @@ impl Click<'_> {
             .await?;
         match filed {
             Filed::AwaitingApproval { request, tier } => {
-                r.private(
-                    vec![CreateEmbed::new()
-                        .title(format!("Key request #{} sent", request.id))
-                        .description(format!(
-                            "The admins have been asked. You will get a DM when they decide; /mykey shows where it stands.\n\nTier **{}**: {}.",
-                            tier.name,
-                            crate::team::provisioning::limit_words(&tier)
-                        ))
-                        .color(render::YELLOW)],
-                    vec![],
-                )
-                .await?;
+                r.private(vec![render::request_sent(&request, &tier)], vec![])
+                    .await?;
             }
             Filed::AutoApproved { request, tier } => {
-                let (embed, rows) = render::mykey(render::MyKeyView::Request(&request));
-                r.private(
-                    vec![embed.description(format!(
-                        "Your tier **{}** needs no approval. Reveal your key now: it is shown **once**, only to you.",
-                        tier.name
-                    ))],
-                    rows,
-                )
-                .await?;
+                let (embed, rows) = render::auto_approved(&request, &tier);
+                r.private(vec![embed], rows).await?;
             }
         }
         Ok(())
@@ -420,7 +342,10 @@ impl Click<'_> {
         let delivered = notify::dm(
             &self.ctx.http,
             serenity::UserId::new(request.requester.0),
-            member_notice(&request),
+            {
+                let (embed, rows) = render::decision_dm(&request);
+                notify::dm_message(embed, rows)
+            },
         )
         .await;
         if !delivered {
@@ -451,35 +376,6 @@ impl Click<'_> {
         if let Err(e) = notify::refresh_card(&self.ctx.http, request, &tier, linked).await {
             tracing::warn!(error = %e, request = request.id, "could not update the approval card");
         }
-    }
-}
-
-/// The DM that tells a member what was decided.
-fn member_notice(request: &KeyRequest) -> serenity::CreateMessage {
-    match request.status {
-        RequestStatus::Approved => notify::dm_message(
-            CreateEmbed::new()
-                .title("Your OpenRouter key was approved")
-                .description(format!(
-                    "Request #{} was approved. Reveal your key below: it is shown **once**, only to you. (It is also on /mykey.)",
-                    request.id
-                ))
-                .color(render::GREEN),
-            vec![CreateActionRow::Buttons(vec![CreateButton::new(Action::Reveal(request.id).id())
-                .label("Reveal my key")
-                .style(serenity::ButtonStyle::Success)])],
-        ),
-        _ => notify::dm_message(
-            CreateEmbed::new()
-                .title("Your OpenRouter key request was denied")
-                .description(format!(
-                    "Request #{} was denied: {}\n\nYou can ask again with /mykey.",
-                    request.id,
-                    render::denial_reason(request)
-                ))
-                .color(render::RED),
-            vec![],
-        ),
     }
 }
 

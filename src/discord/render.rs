@@ -1,16 +1,20 @@
-//! Domain results as Discord embeds and buttons. No rules live here, only presentation.
+//! Domain results as Discord embeds, buttons and forms. No rules live here, only presentation.
 
 use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
-use serenity::{ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter};
+use serenity::{
+    ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter, CreateInputText,
+    CreateModal, InputTextStyle,
+};
 
 use super::custom_id::Action;
 use crate::money::Usd;
 use crate::team::budget::{BudgetStatus, Freshness};
 use crate::team::provisioning::{Replaced, ReplacedState, Revealed, limit_words};
 use crate::team::reason::REASON_MAX_CHARS;
-use crate::team::{KeyRequest, RequestStatus, TeamKey, Tier};
+use crate::team::topup::{TopUp, TopUpStatus};
+use crate::team::{KeyRequest, MemberName, RequestStatus, TeamKey, Tier};
 
 pub const GREEN: u32 = 0x2ecc71;
 pub const YELLOW: u32 = 0xf1c40f;
@@ -406,6 +410,240 @@ pub fn usd(amount: Usd) -> String {
     amount.to_string()
 }
 
+/// The member's answer once their request waits for the admins.
+pub fn request_sent(request: &KeyRequest, tier: &Tier) -> CreateEmbed {
+    CreateEmbed::new()
+        .title(format!("Key request #{} sent", request.id))
+        .description(format!(
+            "The admins have been asked. You will get a DM when they decide; /mykey shows where it stands.\n\nTier **{}**: {}.",
+            tier.name,
+            limit_words(tier)
+        ))
+        .color(YELLOW)
+}
+
+/// The member's answer when their tier needs no approval: `/mykey`'s view of the request,
+/// saying so.
+pub fn auto_approved(request: &KeyRequest, tier: &Tier) -> (CreateEmbed, Vec<CreateActionRow>) {
+    let (embed, rows) = mykey(MyKeyView::Request(request));
+    (
+        embed.description(format!(
+            "Your tier **{}** needs no approval. Reveal your key now: it is shown **once**, only to you.",
+            tier.name
+        )),
+        rows,
+    )
+}
+
+/// `/mykey`'s view of a request the member has just withdrawn.
+pub fn withdrawn(request: &KeyRequest) -> CreateEmbed {
+    CreateEmbed::new()
+        .title(format!("Your key request #{}", request.id))
+        .description("Withdrawn. Run /mykey to ask again.")
+        .color(GREY)
+}
+
+/// The DM that tells a member what the admins decided on their request.
+pub fn decision_dm(request: &KeyRequest) -> (CreateEmbed, Vec<CreateActionRow>) {
+    match request.status {
+        RequestStatus::Approved => (
+            CreateEmbed::new()
+                .title("Your OpenRouter key was approved")
+                .description(format!(
+                    "Request #{} was approved. Reveal your key below: it is shown **once**, only to you. (It is also on /mykey.)",
+                    request.id
+                ))
+                .color(GREEN),
+            vec![CreateActionRow::Buttons(vec![button(
+                Action::Reveal(request.id),
+                "Reveal my key",
+                ButtonStyle::Success,
+            )])],
+        ),
+        _ => (
+            CreateEmbed::new()
+                .title("Your OpenRouter key request was denied")
+                .description(format!(
+                    "Request #{} was denied: {}\n\nYou can ask again with /mykey.",
+                    request.id,
+                    denial_reason(request)
+                ))
+                .color(RED),
+            vec![],
+        ),
+    }
+}
+
+/// "Revoke" on `/mykey`: what revoking does, and the button that does it.
+pub fn revoke_confirmation() -> (CreateEmbed, Vec<CreateActionRow>) {
+    (
+        CreateEmbed::new()
+            .title("Revoke your key?")
+            .description("The key is deleted at OpenRouter at once: anything using it stops working. You can request a new key afterwards.")
+            .color(RED),
+        vec![CreateActionRow::Buttons(vec![button(
+            Action::ConfirmRevoke,
+            "Yes, revoke my key",
+            ButtonStyle::Danger,
+        )])],
+    )
+}
+
+/// The top-up card in the approvals channel, for `who`'s key named `key`.
+pub fn top_up_card(top_up: &TopUp, who: &str, key: &str) -> (CreateEmbed, Vec<CreateActionRow>) {
+    let mut embed = CreateEmbed::new()
+        .title(format!("Top-up request #{}", top_up.id))
+        .field("Who", format!("{who} (<@{}>)", top_up.requested_by), true)
+        .field("Key", key_name(key), true)
+        .field("Amount", top_up.amount.to_string(), true)
+        .field(
+            "Reason",
+            if top_up.reason.is_empty() {
+                "(none given)".to_string()
+            } else {
+                truncate(&top_up.reason, REASON_MAX_CHARS)
+            },
+            false,
+        )
+        .footer(CreateEmbedFooter::new(
+            "An approved top-up raises the key's limit until its budget window resets.",
+        ));
+    let mut rows = Vec::new();
+    let by = top_up
+        .decided_by
+        .map(|id| format!(" by <@{id}>"))
+        .unwrap_or_default();
+    match top_up.status {
+        TopUpStatus::Pending => {
+            embed = embed.color(YELLOW).description("Waiting for an admin.");
+            rows.push(CreateActionRow::Buttons(vec![
+                button(
+                    Action::ApproveTopUp(top_up.id),
+                    "Approve top-up",
+                    ButtonStyle::Success,
+                ),
+                button(
+                    Action::DenyTopUp(top_up.id),
+                    "Deny top-up",
+                    ButtonStyle::Danger,
+                ),
+            ]));
+        }
+        TopUpStatus::Denied => embed = embed.color(RED).description(format!("Denied{by}.")),
+        TopUpStatus::Applied | TopUpStatus::Approved => {
+            let until = top_up
+                .window_end
+                .map(|end| format!(" until {}", when(end)))
+                .unwrap_or_default();
+            embed = embed
+                .color(GREEN)
+                .description(format!("Approved{by}: the limit is raised{until}."));
+        }
+        TopUpStatus::Reverted | TopUpStatus::Expired => {
+            embed = embed
+                .color(GREY)
+                .description(format!("Approved{by}; ended when the window reset."));
+        }
+    }
+    (embed, rows)
+}
+
+/// The DM that tells a member what the admins decided on their top-up of the key `key_name`.
+pub fn top_up_decision_dm(top_up: &TopUp, key_name: &str, approved: bool) -> CreateEmbed {
+    let text = if approved {
+        format!(
+            "Your top-up of {} for `{key_name}` was approved: the limit is raised{}.",
+            top_up.amount,
+            top_up
+                .window_end
+                .map(|end| format!(" until {}", when(end)))
+                .unwrap_or_default()
+        )
+    } else {
+        format!(
+            "Your top-up of {} for `{key_name}` was denied.",
+            top_up.amount
+        )
+    };
+    CreateEmbed::new()
+        .title("Top-up")
+        .description(text)
+        .color(BLUE)
+}
+
+/// The id of the form field for the member's name.
+pub const FIELD_NAME: &str = "name";
+/// The id of the form field for a reason.
+pub const FIELD_REASON: &str = "reason";
+/// The id of the form field for an amount of money.
+pub const FIELD_AMOUNT: &str = "amount";
+
+/// The key request form; it asks for a member name only from someone not yet on the roster.
+pub fn request_form(on_roster: bool) -> CreateModal {
+    let mut rows = Vec::new();
+    if !on_roster {
+        rows.push(CreateActionRow::InputText(
+            CreateInputText::new(
+                InputTextStyle::Short,
+                "Your member name (e.g. your first name)",
+                FIELD_NAME,
+            )
+            .required(true)
+            .min_length(1)
+            .max_length(MemberName::MAX_CHARS as u16),
+        ));
+    }
+    rows.push(CreateActionRow::InputText(
+        CreateInputText::new(
+            InputTextStyle::Paragraph,
+            "What is the key for?",
+            FIELD_REASON,
+        )
+        .required(true)
+        .max_length(REASON_MAX_CHARS as u16),
+    ));
+    CreateModal::new(Action::SubmitRequest.id(), "Request an OpenRouter key").components(rows)
+}
+
+/// The form an admin gives the reason for denying a request in.
+pub fn deny_form(request_id: i64) -> CreateModal {
+    let input = CreateInputText::new(
+        InputTextStyle::Paragraph,
+        "Reason (the member sees it)",
+        FIELD_REASON,
+    )
+    .required(true)
+    .max_length(REASON_MAX_CHARS as u16);
+    CreateModal::new(
+        Action::SubmitDeny(request_id).id(),
+        format!("Deny request #{request_id}"),
+    )
+    .components(vec![CreateActionRow::InputText(input)])
+}
+
+/// The form a member asks for a top-up of the key `key_hash` in, up to `max`.
+pub fn top_up_form(key_hash: &str, max: Usd) -> CreateModal {
+    let amount = CreateInputText::new(
+        InputTextStyle::Short,
+        format!("Amount in US dollars (at most {max})"),
+        FIELD_AMOUNT,
+    )
+    .placeholder("10")
+    .required(true)
+    .max_length(12);
+    let reason = CreateInputText::new(InputTextStyle::Paragraph, "Why (optional)", FIELD_REASON)
+        .required(false)
+        .max_length(REASON_MAX_CHARS as u16);
+    CreateModal::new(
+        Action::SubmitTopUp(key_hash.to_string()).id(),
+        "Request a top-up",
+    )
+    .components(vec![
+        CreateActionRow::InputText(amount),
+        CreateActionRow::InputText(reason),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,6 +747,26 @@ mod tests {
             key: &key,
             tier: &tier,
         });
+        assert_eq!(refused(&[embed]), "");
+    }
+
+    #[test]
+    fn a_top_up_card_with_an_overlong_stored_reason_and_key_name_still_fits_discord() {
+        let top_up = TopUp {
+            id: 1,
+            key_hash: "ab".repeat(32),
+            member_id: Some(1),
+            requested_by: crate::team::DiscordId(20),
+            amount: Usd::from_dollars(5),
+            reason: "demo tomorrow ".repeat(400),
+            status: TopUpStatus::Pending,
+            decided_by: None,
+            original_limit: None,
+            window_end: None,
+            approval_message: None,
+            created_at: DateTime::UNIX_EPOCH,
+        };
+        let (embed, _) = top_up_card(&top_up, "mia", &"laptop-".repeat(800));
         assert_eq!(refused(&[embed]), "");
     }
 }
