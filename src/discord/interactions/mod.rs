@@ -1,6 +1,8 @@
 //! Buttons and forms: each click re-reads the request or key, re-checks who clicked, and answers
 //! clearly when the state has moved on.
 
+mod topups;
+
 use poise::serenity_prelude as serenity;
 use serenity::ActionRowComponent;
 
@@ -96,17 +98,17 @@ fn form_values(rows: &[serenity::ActionRow]) -> Vec<(String, String)> {
         .collect()
 }
 
-pub(super) struct Click<'a> {
-    pub(super) ctx: &'a serenity::Context,
-    pub(super) data: &'a Data,
-    pub(super) caller: Caller,
+struct Click<'a> {
+    ctx: &'a serenity::Context,
+    data: &'a Data,
+    caller: Caller,
     /// The message the clicked button (or the form's button) was on.
-    pub(super) message: Option<serenity::MessageId>,
-    pub(super) values: Vec<(String, String)>,
+    message: Option<serenity::MessageId>,
+    values: Vec<(String, String)>,
 }
 
 impl Click<'_> {
-    pub(super) fn value(&self, field: &str) -> Option<&str> {
+    fn value(&self, field: &str) -> Option<&str> {
         self.values
             .iter()
             .find(|(id, _)| id == field)

@@ -3,11 +3,11 @@
 use poise::serenity_prelude as serenity;
 use serenity::{CreateMessage, EditMessage};
 
-use super::interactions::Click;
-use super::notify::{dm, dm_message, quiet};
-use super::render;
-use super::respond::Responder;
-use super::types::BotError;
+use super::Click;
+use crate::discord::notify::{dm, dm_message, quiet};
+use crate::discord::render;
+use crate::discord::respond::Responder;
+use crate::discord::types::BotError;
 use crate::money::Usd;
 use crate::team::requests::Decided;
 use crate::team::{DiscordId, TeamError};
