@@ -1,25 +1,39 @@
 //! Domain results as Discord embeds, buttons and forms. No rules live here, only presentation.
+//! One file per flow; this one holds the colours and the small pieces they all use.
+
+mod budget;
+mod forms;
+mod keys;
+mod mykey;
+mod requests;
+mod topups;
+
+pub use budget::{budget, progress_bar};
+pub use forms::{FIELD_AMOUNT, FIELD_NAME, FIELD_REASON, deny_form, request_form, top_up_form};
+pub use keys::{replaced_key_pending, replaced_words, revealed, revoke_confirmation};
+pub use mykey::{MyKeyView, mykey};
+pub use requests::{
+    approval_card, auto_approved, decision_dm, denial_reason, request_sent, withdrawn,
+};
+pub use topups::{top_up_card, top_up_decision_dm};
 
 use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
-use secrecy::ExposeSecret;
-use serenity::{
-    ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter, CreateInputText,
-    CreateModal, InputTextStyle,
-};
+use serenity::{ButtonStyle, CreateButton};
 
 use super::custom_id::Action;
 use crate::money::Usd;
-use crate::team::budget::{BudgetStatus, Freshness};
-use crate::team::provisioning::{Replaced, ReplacedState, Revealed, limit_words};
-use crate::team::reason::REASON_MAX_CHARS;
-use crate::team::topup::{TopUp, TopUpStatus};
-use crate::team::{KeyRequest, MemberName, RequestStatus, TeamKey, Tier};
+use crate::team::Tier;
 
+/// The colour of what went well or is active.
 pub const GREEN: u32 = 0x2ecc71;
+/// The colour of what waits for someone, or nears a limit.
 pub const YELLOW: u32 = 0xf1c40f;
+/// The colour of what was refused or failed, is over a limit, or cannot be undone.
 pub const RED: u32 = 0xe74c3c;
+/// The colour of information.
 pub const BLUE: u32 = 0x3498db;
+/// The colour of what is over or empty: withdrawn, expired, ended, nothing waiting.
 pub const GREY: u32 = 0x95a5a6;
 
 /// Discord's limit on an embed title, in characters.
@@ -32,6 +46,7 @@ pub fn when(at: DateTime<Utc>) -> String {
     format!("<t:{}:f>", at.timestamp())
 }
 
+/// A button that carries `action`.
 fn button(action: Action, label: &str, style: ButtonStyle) -> CreateButton {
     CreateButton::new(action.id()).label(label).style(style)
 }
@@ -46,348 +61,6 @@ pub fn models_line(tier: &Tier) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     }
-}
-
-/// The approval card posted to the approvals channel.
-pub fn approval_card(
-    request: &KeyRequest,
-    tier: &Tier,
-    linked: bool,
-) -> (CreateEmbed, Vec<CreateActionRow>) {
-    let mut embed = CreateEmbed::new()
-        .title(format!("Key request #{}", request.id))
-        .field("Who", format!("<@{}>", request.requester), true)
-        .field(
-            "Member name",
-            if linked {
-                request.member_name.clone()
-            } else {
-                format!(
-                    "{} (new to the roster: approving adds them)",
-                    request.member_name
-                )
-            },
-            true,
-        )
-        .field(
-            "Tier",
-            format!("{} · {}", tier.name, limit_words(tier)),
-            true,
-        )
-        .field("Models", truncate(&models_line(tier), 1024), false)
-        .field("Reason", truncate(&request.reason, REASON_MAX_CHARS), false)
-        .footer(CreateEmbedFooter::new(format!(
-            "Requested {} UTC · expires {} UTC",
-            request.created_at.format("%Y-%m-%d %H:%M"),
-            request.expires_at.format("%Y-%m-%d %H:%M")
-        )));
-    let mut rows = Vec::new();
-    match request.status {
-        RequestStatus::Pending => {
-            embed = embed.color(YELLOW).description("Waiting for an admin.");
-            rows.push(CreateActionRow::Buttons(vec![
-                button(Action::Approve(request.id), "Approve", ButtonStyle::Success),
-                button(
-                    Action::OpenDenyForm(request.id),
-                    "Deny",
-                    ButtonStyle::Danger,
-                ),
-            ]));
-        }
-        status => {
-            let by = request
-                .decided_by
-                .map(|id| format!(" by <@{id}>"))
-                .unwrap_or_else(|| " automatically".into());
-            let (color, text) = match status {
-                RequestStatus::Denied => (RED, format!("Denied{by}: {}", denial_reason(request))),
-                RequestStatus::Expired => (
-                    GREY,
-                    "Expired without a decision or without being revealed.".to_string(),
-                ),
-                RequestStatus::Cancelled => (GREY, "Withdrawn by the member.".to_string()),
-                RequestStatus::Fulfilled => (
-                    GREEN,
-                    format!("Approved{by}. The member has revealed the key."),
-                ),
-                _ => (GREEN, format!("Approved{by}.")),
-            };
-            let mut text = text;
-            if request.dm_failed {
-                text.push_str("\n⚠️ The member could not be told by DM (their DMs are closed); /mykey shows them the outcome.");
-            }
-            embed = embed.color(color).description(text);
-        }
-    }
-    (embed, rows)
-}
-
-/// Why a request was denied, as short as the forms make it (rows written before that bound
-/// are cut here, so no card or DM outgrows Discord's limits).
-pub fn denial_reason(request: &KeyRequest) -> String {
-    match request.decision_note.as_deref() {
-        Some(note) => truncate(note, REASON_MAX_CHARS),
-        None => "no reason given".into(),
-    }
-}
-
-/// What `/mykey` shows.
-pub enum MyKeyView<'a> {
-    NoKey { last: Option<&'a KeyRequest> },
-    Request(&'a KeyRequest),
-    Key { key: &'a TeamKey, tier: &'a Tier },
-}
-
-pub fn mykey(view: MyKeyView<'_>) -> (CreateEmbed, Vec<CreateActionRow>) {
-    match view {
-        MyKeyView::NoKey { last } => {
-            let mut text =
-                "You have no OpenRouter key yet. Request one and an admin will approve it."
-                    .to_string();
-            match last.map(|r| (r.status, r)) {
-                Some((RequestStatus::Denied, r)) => {
-                    text = format!(
-                        "Your last request (#{}) was denied: {}\n\nYou can ask again.",
-                        r.id,
-                        denial_reason(r)
-                    )
-                }
-                Some((RequestStatus::Expired, r)) => {
-                    text = format!("Your last request (#{}) expired. You can ask again.", r.id)
-                }
-                _ => {}
-            }
-            (
-                CreateEmbed::new()
-                    .title("Your OpenRouter key")
-                    .description(text)
-                    .color(GREY),
-                vec![CreateActionRow::Buttons(vec![button(
-                    Action::OpenRequestForm,
-                    "Request a key",
-                    ButtonStyle::Primary,
-                )])],
-            )
-        }
-        MyKeyView::Request(request) => {
-            let embed = CreateEmbed::new().title(format!("Your key request #{}", request.id));
-            match request.status {
-                RequestStatus::Pending => (
-                    embed
-                        .color(YELLOW)
-                        .description(format!(
-                            "Waiting for an admin since {}.",
-                            when(request.created_at)
-                        )),
-                    vec![CreateActionRow::Buttons(vec![button(
-                        Action::Cancel(request.id),
-                        "Withdraw request",
-                        ButtonStyle::Secondary,
-                    )])],
-                ),
-                RequestStatus::Approved => (
-                    embed.color(GREEN).description(format!(
-                        "Approved. Reveal your key: it is shown **once**, only to you. Reveal before {}.",
-                        when(request.expires_at)
-                    )),
-                    vec![CreateActionRow::Buttons(vec![button(
-                        Action::Reveal(request.id),
-                        "Reveal my key",
-                        ButtonStyle::Success,
-                    )])],
-                ),
-                // A creation a crash interrupted is cleaned up when Reveal is pressed again.
-                _ => (
-                    embed.color(BLUE).description(
-                        "Your key is being created. If it does not show up, press Reveal in a minute.",
-                    ),
-                    vec![CreateActionRow::Buttons(vec![button(
-                        Action::Reveal(request.id),
-                        "Reveal my key",
-                        ButtonStyle::Success,
-                    )])],
-                ),
-            }
-        }
-        MyKeyView::Key { key, tier } => {
-            let spent = key.usage.in_window(key.reset);
-            let mut embed = CreateEmbed::new()
-                .title("Your OpenRouter key")
-                .color(if key.disabled { RED } else { GREEN })
-                .field("Name", key_name(&key.name), true)
-                .field("Key", format!("`{}`", key.label), true)
-                .field(
-                    "State",
-                    if key.disabled { "disabled" } else { "active" },
-                    true,
-                )
-                .field(
-                    "Limit",
-                    match key.limit {
-                        Some(l) => format!("{l} {}", key.reset.per_period()),
-                        None => "no limit".into(),
-                    },
-                    true,
-                )
-                .field(
-                    format!("Spent ({})", window_word(key)),
-                    spent.to_string(),
-                    true,
-                )
-                .field("Tier", tier.name.to_string(), true)
-                .field("Created", when(key.created_at), true)
-                .field(
-                    "Expires",
-                    key.expires_at.map(when).unwrap_or_else(|| "never".into()),
-                    true,
-                )
-                .field("Allowed models", truncate(&models_line(tier), 1024), false);
-            if let Some(at) = key.synced_at {
-                embed = embed.footer(CreateEmbedFooter::new(format!(
-                    "Spend as of {} UTC. The full key was shown once when it was created.",
-                    at.format("%H:%M")
-                )));
-            }
-            (
-                embed,
-                vec![CreateActionRow::Buttons(vec![
-                    button(Action::Rotate, "Rotate", ButtonStyle::Primary),
-                    button(Action::AskRevoke, "Revoke", ButtonStyle::Danger),
-                ])],
-            )
-        }
-    }
-}
-
-fn window_word(key: &TeamKey) -> &'static str {
-    match key.reset {
-        crate::reset::LimitReset::Daily => "today",
-        crate::reset::LimitReset::Weekly => "this week",
-        crate::reset::LimitReset::Monthly => "this month",
-        crate::reset::LimitReset::Never => "in total",
-    }
-}
-
-/// The one-time reveal: the key and a quick start, for its owner only.
-pub fn revealed(revealed: &Revealed, team_title: &str) -> CreateEmbed {
-    let secret = revealed.secret.expose_secret();
-    let title = format!("{team_title} / {}", revealed.member_name);
-    let quick_start = format!(
-        "```sh\nexport OPENROUTER_API_KEY={secret}\ncurl https://openrouter.ai/api/v1/chat/completions \\\n  -H \"Authorization: Bearer $OPENROUTER_API_KEY\" \\\n  -H \"HTTP-Referer: https://discord.com\" \\\n  -H \"X-OpenRouter-Title: {title}\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello\"}}]}}'\n```",
-        model = revealed
-            .tier
-            .allowed_models
-            .as_ref()
-            .and_then(|m| m.first().cloned())
-            .unwrap_or_else(|| "openai/gpt-4o-mini".into()),
-    );
-    let mut description = format!(
-        "**Your key** (shown only this once; copy it now):\n```\n{secret}\n```\nBase URL: `https://openrouter.ai/api/v1` (OpenAI-compatible). Keep the key in an environment variable such as `OPENROUTER_API_KEY`; never commit it.\n\n**Quick start**\n{quick_start}"
-    );
-    if let Some(old) = &revealed.replaced {
-        description.push_str(&format!("\n{}", replaced_words(old)));
-    }
-    CreateEmbed::new()
-        .title(truncate(
-            &format!("Your key {}", revealed.key.name),
-            TITLE_MAX,
-        ))
-        .color(GREEN)
-        .description(description)
-        .field("Limit", limit_words(&revealed.tier), true)
-        .field("Tier", revealed.tier.name.to_string(), true)
-        .field(
-            "Allowed models",
-            truncate(&models_line(&revealed.tier), 1024),
-            false,
-        )
-        .footer(CreateEmbedFooter::new(
-            "This message is visible only to you. Lost it? /mykey > Rotate makes a new key.",
-        ))
-}
-
-/// What became of the key a rotation replaced, for its owner.
-pub fn replaced_words(old: &Replaced) -> String {
-    let name = &old.name;
-    match old.state {
-        ReplacedState::Deleted => format!("Your previous key `{name}` has been deleted."),
-        ReplacedState::DisabledAwaitingDeletion => format!(
-            "Your previous key `{name}` is disabled and no longer works. OpenRouter did not delete it yet; the bot keeps trying until it is gone, and the admins have been told."
-        ),
-        ReplacedState::LiveAwaitingDeletion => format!(
-            "**Your previous key `{name}` still works**: OpenRouter failed to delete or disable it. The bot keeps trying until it is gone, and the admins have been told."
-        ),
-    }
-}
-
-/// The alerts-channel notice of a replaced key that is not gone yet.
-pub fn replaced_key_pending(member_name: &str, old: &Replaced) -> CreateEmbed {
-    let state = match old.state {
-        ReplacedState::Deleted => "deleted",
-        ReplacedState::DisabledAwaitingDeletion => "disabled, not yet deleted",
-        ReplacedState::LiveAwaitingDeletion => {
-            "still live (OpenRouter failed to delete or disable it)"
-        }
-    };
-    CreateEmbed::new()
-        .title("Rotated key not deleted yet")
-        .color(RED)
-        .description(format!(
-            "{member_name} rotated their key; the previous key `{}` is {state}. The bot retries the deletion with every sync until it is gone.",
-            old.name
-        ))
-}
-
-/// `/budget`.
-pub fn budget(status: &BudgetStatus) -> CreateEmbed {
-    let spent = status.spent();
-    let (limit_text, remaining_text, bar) =
-        match (status.limit, status.remaining(), status.percent_used()) {
-            (Some(limit), Some(remaining), Some(percent)) => (
-                format!("{limit} {}", status.reset.per_period()),
-                remaining.to_string(),
-                format!("{} {percent}%", progress_bar(percent)),
-            ),
-            _ => ("no limit".into(), "unlimited".into(), String::new()),
-        };
-    let as_of = match status.freshness {
-        Freshness::Live => "Figures: live from OpenRouter.".to_string(),
-        Freshness::Stored(at) => format!(
-            "Figures: as of {} UTC (OpenRouter did not answer in time).",
-            at.format("%H:%M")
-        ),
-    };
-    let resets = status
-        .window
-        .end
-        .map(|end| format!("resets {}", when(end)))
-        .unwrap_or_else(|| "never resets".into());
-    CreateEmbed::new()
-        .title(format!("Budget of {}", status.member.name))
-        .color(match status.percent_used() {
-            Some(p) if p >= 100 => RED,
-            Some(p) if p >= 80 => YELLOW,
-            _ => GREEN,
-        })
-        .description(format!("{bar}\n{spent} of {limit_text} · {resets}"))
-        .field("Today", status.usage.daily.to_string(), true)
-        .field("This week", status.usage.weekly.to_string(), true)
-        .field("This month", status.usage.monthly.to_string(), true)
-        .field("Remaining", remaining_text, true)
-        .field("Tier", status.tier.name.to_string(), true)
-        .field("Key", key_name(&status.key.name), true)
-        .field(
-            "Allowed models",
-            truncate(&models_line(&status.tier), 1024),
-            false,
-        )
-        .footer(CreateEmbedFooter::new(as_of))
-}
-
-/// `[########------]` for a percentage (capped at full).
-pub fn progress_bar(percent: i64) -> String {
-    let filled = (percent.clamp(0, 100) / 5) as usize;
-    format!("`[{}{}]`", "#".repeat(filled), "-".repeat(20 - filled))
 }
 
 /// A key's name as code, shortened: names of keys made outside the bot have no length limit.
@@ -410,243 +83,13 @@ pub fn usd(amount: Usd) -> String {
     amount.to_string()
 }
 
-/// The member's answer once their request waits for the admins.
-pub fn request_sent(request: &KeyRequest, tier: &Tier) -> CreateEmbed {
-    CreateEmbed::new()
-        .title(format!("Key request #{} sent", request.id))
-        .description(format!(
-            "The admins have been asked. You will get a DM when they decide; /mykey shows where it stands.\n\nTier **{}**: {}.",
-            tier.name,
-            limit_words(tier)
-        ))
-        .color(YELLOW)
-}
-
-/// The member's answer when their tier needs no approval: `/mykey`'s view of the request,
-/// saying so.
-pub fn auto_approved(request: &KeyRequest, tier: &Tier) -> (CreateEmbed, Vec<CreateActionRow>) {
-    let (embed, rows) = mykey(MyKeyView::Request(request));
-    (
-        embed.description(format!(
-            "Your tier **{}** needs no approval. Reveal your key now: it is shown **once**, only to you.",
-            tier.name
-        )),
-        rows,
-    )
-}
-
-/// `/mykey`'s view of a request the member has just withdrawn.
-pub fn withdrawn(request: &KeyRequest) -> CreateEmbed {
-    CreateEmbed::new()
-        .title(format!("Your key request #{}", request.id))
-        .description("Withdrawn. Run /mykey to ask again.")
-        .color(GREY)
-}
-
-/// The DM that tells a member what the admins decided on their request.
-pub fn decision_dm(request: &KeyRequest) -> (CreateEmbed, Vec<CreateActionRow>) {
-    match request.status {
-        RequestStatus::Approved => (
-            CreateEmbed::new()
-                .title("Your OpenRouter key was approved")
-                .description(format!(
-                    "Request #{} was approved. Reveal your key below: it is shown **once**, only to you. (It is also on /mykey.)",
-                    request.id
-                ))
-                .color(GREEN),
-            vec![CreateActionRow::Buttons(vec![button(
-                Action::Reveal(request.id),
-                "Reveal my key",
-                ButtonStyle::Success,
-            )])],
-        ),
-        _ => (
-            CreateEmbed::new()
-                .title("Your OpenRouter key request was denied")
-                .description(format!(
-                    "Request #{} was denied: {}\n\nYou can ask again with /mykey.",
-                    request.id,
-                    denial_reason(request)
-                ))
-                .color(RED),
-            vec![],
-        ),
-    }
-}
-
-/// "Revoke" on `/mykey`: what revoking does, and the button that does it.
-pub fn revoke_confirmation() -> (CreateEmbed, Vec<CreateActionRow>) {
-    (
-        CreateEmbed::new()
-            .title("Revoke your key?")
-            .description("The key is deleted at OpenRouter at once: anything using it stops working. You can request a new key afterwards.")
-            .color(RED),
-        vec![CreateActionRow::Buttons(vec![button(
-            Action::ConfirmRevoke,
-            "Yes, revoke my key",
-            ButtonStyle::Danger,
-        )])],
-    )
-}
-
-/// The top-up card in the approvals channel, for `who`'s key named `key`.
-pub fn top_up_card(top_up: &TopUp, who: &str, key: &str) -> (CreateEmbed, Vec<CreateActionRow>) {
-    let mut embed = CreateEmbed::new()
-        .title(format!("Top-up request #{}", top_up.id))
-        .field("Who", format!("{who} (<@{}>)", top_up.requested_by), true)
-        .field("Key", key_name(key), true)
-        .field("Amount", top_up.amount.to_string(), true)
-        .field(
-            "Reason",
-            if top_up.reason.is_empty() {
-                "(none given)".to_string()
-            } else {
-                truncate(&top_up.reason, REASON_MAX_CHARS)
-            },
-            false,
-        )
-        .footer(CreateEmbedFooter::new(
-            "An approved top-up raises the key's limit until its budget window resets.",
-        ));
-    let mut rows = Vec::new();
-    let by = top_up
-        .decided_by
-        .map(|id| format!(" by <@{id}>"))
-        .unwrap_or_default();
-    match top_up.status {
-        TopUpStatus::Pending => {
-            embed = embed.color(YELLOW).description("Waiting for an admin.");
-            rows.push(CreateActionRow::Buttons(vec![
-                button(
-                    Action::ApproveTopUp(top_up.id),
-                    "Approve top-up",
-                    ButtonStyle::Success,
-                ),
-                button(
-                    Action::DenyTopUp(top_up.id),
-                    "Deny top-up",
-                    ButtonStyle::Danger,
-                ),
-            ]));
-        }
-        TopUpStatus::Denied => embed = embed.color(RED).description(format!("Denied{by}.")),
-        TopUpStatus::Applied | TopUpStatus::Approved => {
-            let until = top_up
-                .window_end
-                .map(|end| format!(" until {}", when(end)))
-                .unwrap_or_default();
-            embed = embed
-                .color(GREEN)
-                .description(format!("Approved{by}: the limit is raised{until}."));
-        }
-        TopUpStatus::Reverted | TopUpStatus::Expired => {
-            embed = embed
-                .color(GREY)
-                .description(format!("Approved{by}; ended when the window reset."));
-        }
-    }
-    (embed, rows)
-}
-
-/// The DM that tells a member what the admins decided on their top-up of the key `key_name`.
-pub fn top_up_decision_dm(top_up: &TopUp, key_name: &str, approved: bool) -> CreateEmbed {
-    let text = if approved {
-        format!(
-            "Your top-up of {} for `{key_name}` was approved: the limit is raised{}.",
-            top_up.amount,
-            top_up
-                .window_end
-                .map(|end| format!(" until {}", when(end)))
-                .unwrap_or_default()
-        )
-    } else {
-        format!(
-            "Your top-up of {} for `{key_name}` was denied.",
-            top_up.amount
-        )
-    };
-    CreateEmbed::new()
-        .title("Top-up")
-        .description(text)
-        .color(BLUE)
-}
-
-/// The id of the form field for the member's name.
-pub const FIELD_NAME: &str = "name";
-/// The id of the form field for a reason.
-pub const FIELD_REASON: &str = "reason";
-/// The id of the form field for an amount of money.
-pub const FIELD_AMOUNT: &str = "amount";
-
-/// The key request form; it asks for a member name only from someone not yet on the roster.
-pub fn request_form(on_roster: bool) -> CreateModal {
-    let mut rows = Vec::new();
-    if !on_roster {
-        rows.push(CreateActionRow::InputText(
-            CreateInputText::new(
-                InputTextStyle::Short,
-                "Your member name (e.g. your first name)",
-                FIELD_NAME,
-            )
-            .required(true)
-            .min_length(1)
-            .max_length(MemberName::MAX_CHARS as u16),
-        ));
-    }
-    rows.push(CreateActionRow::InputText(
-        CreateInputText::new(
-            InputTextStyle::Paragraph,
-            "What is the key for?",
-            FIELD_REASON,
-        )
-        .required(true)
-        .max_length(REASON_MAX_CHARS as u16),
-    ));
-    CreateModal::new(Action::SubmitRequest.id(), "Request an OpenRouter key").components(rows)
-}
-
-/// The form an admin gives the reason for denying a request in.
-pub fn deny_form(request_id: i64) -> CreateModal {
-    let input = CreateInputText::new(
-        InputTextStyle::Paragraph,
-        "Reason (the member sees it)",
-        FIELD_REASON,
-    )
-    .required(true)
-    .max_length(REASON_MAX_CHARS as u16);
-    CreateModal::new(
-        Action::SubmitDeny(request_id).id(),
-        format!("Deny request #{request_id}"),
-    )
-    .components(vec![CreateActionRow::InputText(input)])
-}
-
-/// The form a member asks for a top-up of the key `key_hash` in, up to `max`.
-pub fn top_up_form(key_hash: &str, max: Usd) -> CreateModal {
-    let amount = CreateInputText::new(
-        InputTextStyle::Short,
-        format!("Amount in US dollars (at most {max})"),
-        FIELD_AMOUNT,
-    )
-    .placeholder("10")
-    .required(true)
-    .max_length(12);
-    let reason = CreateInputText::new(InputTextStyle::Paragraph, "Why (optional)", FIELD_REASON)
-        .required(false)
-        .max_length(REASON_MAX_CHARS as u16);
-    CreateModal::new(
-        Action::SubmitTopUp(key_hash.to_string()).id(),
-        "Request a top-up",
-    )
-    .components(vec![
-        CreateActionRow::InputText(amount),
-        CreateActionRow::InputText(reason),
-    ])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::team::reason::REASON_MAX_CHARS;
+    use crate::team::topup::{TopUp, TopUpStatus};
+    use crate::team::{KeyRequest, RequestStatus, TeamKey};
+    use poise::serenity_prelude::CreateEmbed;
 
     #[test]
     fn the_progress_bar_fills_with_the_percentage() {
