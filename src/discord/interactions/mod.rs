@@ -108,6 +108,7 @@ struct Click<'a> {
     caller: Caller,
     /// The message the clicked button (or the form's button) was on.
     message: Option<serenity::MessageId>,
+    /// A submitted form's answers by field id; none for a button.
     values: Vec<(String, String)>,
 }
 
