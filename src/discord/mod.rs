@@ -12,7 +12,6 @@ pub mod notify;
 pub mod pages;
 pub mod render;
 pub mod respond;
-pub mod topups;
 pub mod types;
 
 use std::sync::Arc;
