@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod discord;
+pub mod domain;
 pub mod fake;
 pub mod gateway;
 pub mod jobs;

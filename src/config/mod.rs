@@ -13,10 +13,11 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use secrecy::SecretString;
 
+use crate::domain::{Tier, TierName, Tiers};
 use crate::money::Usd;
 use crate::reset::LimitReset;
-use crate::team::{Tier, TierName, Tiers};
 
+pub use crate::domain::{LifecycleSettings, OnMemberLeave};
 pub use gateway::{ENV_INFERENCE_KEY, ENV_TOKEN_SECRET, GatewaySettings};
 pub use schedule::WeeklySchedule;
 
@@ -238,27 +239,6 @@ pub struct ReportSettings {
     pub timezone: Tz,
     /// A digest missed while the bot was down is still posted if it starts within this long.
     pub catch_up_grace: Duration,
-}
-
-/// What happens to a member's keys when they leave the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnMemberLeave {
-    Disable,
-    Delete,
-    Ignore,
-}
-
-/// `[lifecycle]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LifecycleSettings {
-    pub on_member_leave: OnMemberLeave,
-    pub request_expiry_days: i64,
-    pub key_expiry_days: Option<i64>,
-    pub max_key_age_days: Option<i64>,
-    pub disable_overdue: bool,
-    pub idle_key_days: i64,
-    pub disable_idle: bool,
-    pub idle_grace_days: i64,
 }
 
 impl Config {

@@ -4,64 +4,9 @@
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
+pub use crate::domain::{ApiKey, KeyHash, Usage};
 use crate::money::Usd;
 use crate::reset::LimitReset;
-
-/// A key's identifier at OpenRouter (`hash`). Not a secret: it cannot call models.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyHash(pub String);
-
-impl KeyHash {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for KeyHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// One API key as OpenRouter describes it (`GET /keys`, `GET /keys/{hash}`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiKey {
-    pub hash: KeyHash,
-    pub name: String,
-    /// OpenRouter's masked form of the key, such as `sk-or-v1-abc...xyz`.
-    pub label: String,
-    pub disabled: bool,
-    pub limit: Option<Usd>,
-    pub limit_remaining: Option<Usd>,
-    pub limit_reset: LimitReset,
-    pub include_byok_in_limit: bool,
-    pub usage: Usage,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: Option<DateTime<Utc>>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub workspace_id: Option<String>,
-}
-
-/// Spend counters that OpenRouter keeps per key (UTC day, Monday-start week, calendar month).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Usage {
-    pub total: Usd,
-    pub daily: Usd,
-    pub weekly: Usd,
-    pub monthly: Usd,
-}
-
-impl Usage {
-    /// The spend that counts against a limit with this reset period.
-    pub fn in_window(&self, reset: LimitReset) -> Usd {
-        match reset {
-            LimitReset::Daily => self.daily,
-            LimitReset::Weekly => self.weekly,
-            LimitReset::Monthly => self.monthly,
-            LimitReset::Never => self.total,
-        }
-    }
-}
 
 /// The key the bot itself authenticates with (`GET /key`).
 #[derive(Debug, Clone, PartialEq)]

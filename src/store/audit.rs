@@ -2,7 +2,7 @@
 
 use super::rows::{get, get_opt_id, get_time, secs};
 use super::{Doing, Store, StoreError};
-use crate::team::{AuditEntry, DiscordId};
+use crate::domain::{AuditEntry, DiscordId};
 
 impl Store {
     /// Appends one entry.

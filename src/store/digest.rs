@@ -9,9 +9,8 @@ use chrono::{DateTime, Utc};
 use super::keys::{COLUMNS, team_key};
 use super::rows::{get, secs};
 use super::{Doing, SnapshotRow, Store, StoreError};
+use crate::domain::{TeamKey, UsageReadings};
 use crate::money::Usd;
-use crate::team::TeamKey;
-use crate::team::digest::UsageReadings;
 
 /// Keys that had not been deleted by a moment (the `$1` bind).
 const ALIVE_SINCE: &str = "(k.deleted_at IS NULL OR k.deleted_at > $1)";

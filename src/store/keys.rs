@@ -5,10 +5,9 @@ use sqlx::any::AnyRow;
 
 use super::rows::{get, get_bool, get_opt_time, get_time, secs};
 use super::{Doing, Store, StoreError};
+use crate::domain::{TeamKey, Usage};
 use crate::money::Usd;
-use crate::openrouter::Usage;
 use crate::reset::LimitReset;
-use crate::team::TeamKey;
 
 pub(super) const COLUMNS: &str = "hash, member_id, request_id, name, label, workspace_id, disabled, \
      limit_micros, limit_reset, usage_micros, usage_daily_micros, usage_weekly_micros, \

@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 
 use super::rows::{get, get_opt_id, get_opt_time, get_time, secs};
 use super::{Doing, Store, StoreError, is_unique_violation};
-use crate::team::{DiscordId, Member, MemberName, MemberStatus};
+use crate::domain::{DiscordId, Member, MemberName, MemberStatus};
 
 const COLUMNS: &str =
     "id, name, discord_user_id, tier, effective_tier, status, created_at, departed_at";

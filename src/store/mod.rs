@@ -21,7 +21,8 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 /// How long connecting to the database, or waiting for a free connection, may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub use usage::{DaySpend, SnapshotRow, SyncSummary};
+pub use crate::domain::{DaySpend, SnapshotRow};
+pub use usage::SyncSummary;
 
 /// What [`Store::migrate`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::rows::{get, get_bool, get_opt_id, get_opt_time, get_time, secs};
 use super::{Doing, Store, StoreError, is_unique_violation};
-use crate::team::{DiscordId, KeyRequest, NewKeyRequest, RequestKind, RequestStatus};
+use crate::domain::{DiscordId, KeyRequest, NewKeyRequest, RequestKind, RequestStatus};
 
 const COLUMNS: &str = "id, discord_user_id, member_id, member_name, tier, kind, reason, status, \
      decided_by, decided_at, decision_note, approval_channel_id, approval_message_id, dm_failed, \

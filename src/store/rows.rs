@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::StoreError;
-use crate::team::DiscordId;
+use crate::domain::DiscordId;
 
 /// Unix seconds for the database.
 pub fn secs(at: DateTime<Utc>) -> i64 {

@@ -5,9 +5,8 @@ use sqlx::any::AnyRow;
 
 use super::rows::{get, get_opt_id, get_opt_time, get_time, secs};
 use super::{Doing, Store, StoreError};
+use crate::domain::{DiscordId, TopUp, TopUpStatus};
 use crate::money::Usd;
-use crate::team::DiscordId;
-use crate::team::topup::{TopUp, TopUpStatus};
 
 const COLUMNS: &str = "id, key_hash, member_id, requested_by, amount_micros, reason, status, \
      decided_by, original_limit_micros, window_end, approval_channel_id, approval_message_id, created_at";

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::rows::{get, get_time, secs};
 use super::{Doing, Store, StoreError};
+use crate::domain::{ApiKey, DaySpend, SnapshotRow, Usage};
 use crate::money::Usd;
-use crate::openrouter::{ApiKey, Usage};
 
 /// Rows per multi-row INSERT: well inside both databases' bound-parameter limits.
 const BATCH: usize = 400;
@@ -18,15 +18,6 @@ pub struct SyncSummary {
     pub keys: usize,
     /// Keys the bot knew that OpenRouter no longer lists.
     pub vanished: u64,
-}
-
-/// One stored snapshot.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SnapshotRow {
-    pub key_hash: String,
-    pub taken_at: DateTime<Utc>,
-    pub usage: Usage,
-    pub limit: Option<Usd>,
 }
 
 /// Reads a row of `usage_snapshots` (its key, time, counters and limit columns).
@@ -206,23 +197,6 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_number_every_value() {
-        assert_eq!(super::placeholders(2, 2), "($1, $2), ($3, $4)");
-    }
-}
-
-/// One key's spend on one UTC day (the highest `usage_daily` its snapshots saw that day).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DaySpend {
-    pub key_hash: String,
-    /// Days since the Unix epoch (UTC).
-    pub day: i64,
-    pub spent: Usd,
-}
-
 impl Store {
     /// Each key's spend per UTC day from the day containing `from` on.
     pub async fn daily_spend_since(
@@ -266,5 +240,13 @@ impl Store {
                 .rows_affected();
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_every_value() {
+        assert_eq!(super::placeholders(2, 2), "($1, $2), ($3, $4)");
     }
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{Member, Team, TeamError, TeamKey, Tier};
+use crate::domain::{KeyHash, Usage};
 use crate::money::Usd;
-use crate::openrouter::{KeyHash, Usage};
 use crate::reset::{BudgetWindow, LimitReset};
 
 /// How fresh the figures are.

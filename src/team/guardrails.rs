@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use super::{MemberStatus, Team, TeamError, TeamKey, Tier};
-use crate::openrouter::{Guardrail, GuardrailSpec, KeyHash};
+use crate::domain::KeyHash;
+use crate::openrouter::{Guardrail, GuardrailSpec};
 
 fn same_models(a: &[String], b: &[String]) -> bool {
     a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()

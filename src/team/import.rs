@@ -1,7 +1,7 @@
 //! Moving in: linking keys that already exist at OpenRouter to the members whose names they carry.
 
 use super::{Actor, Member, MemberStatus, Team, TeamError, TeamKey};
-use crate::openrouter::ApiKey;
+use crate::domain::ApiKey;
 
 /// What an import did.
 #[derive(Debug, Clone, Default)]

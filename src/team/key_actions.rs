@@ -2,8 +2,9 @@
 //! existing key. Each is done at OpenRouter first, then recorded and audited.
 
 use super::{Actor, Caller, DiscordId, Member, Team, TeamError, TeamKey};
+use crate::domain::KeyHash;
 use crate::money::Usd;
-use crate::openrouter::{ApiError, KeyHash, KeyUpdate, LimitChange};
+use crate::openrouter::{ApiError, KeyUpdate, LimitChange};
 use crate::reset::LimitReset;
 
 impl Team {

@@ -10,21 +10,16 @@ pub mod error;
 pub mod gateway_token;
 pub mod guardrails;
 pub mod import;
-pub mod key;
 pub mod key_actions;
 pub mod lifecycle;
-pub mod member;
 pub mod model_policy;
 pub mod permissions;
 pub mod provisioning;
 pub mod reason;
 pub mod reminders;
-pub mod request;
 pub mod requests;
 pub mod roster;
 pub mod team_alerts;
-pub mod tier;
-pub mod topup;
 pub mod topups;
 pub mod usage;
 
@@ -33,13 +28,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-pub use audit::AuditEntry;
 pub use error::TeamError;
-pub use key::TeamKey;
-pub use member::{DiscordId, Member, MemberName, MemberStatus};
 pub use permissions::{Caller, is_admin};
-pub use request::{KeyRequest, NewKeyRequest, RequestKind, RequestStatus};
-pub use tier::{Tier, TierName, Tiers};
+
+// The domain's types, at the paths the team's callers have always used.
+pub use crate::domain::topup;
+pub use crate::domain::{
+    AuditEntry, DiscordId, InvalidMemberName, InvalidTierName, KeyRequest, Member, MemberName,
+    MemberStatus, NewKeyRequest, RequestKind, RequestStatus, TeamKey, Tier, TierName, Tiers,
+};
 
 use crate::clock::Clock;
 use crate::config::Config;

@@ -1,6 +1,6 @@
 //! Who may do what. Admin rights are checked here on every admin action, whatever Discord showed.
 
-use super::member::DiscordId;
+use super::DiscordId;
 
 /// The person acting, as Discord describes them at the moment they act.
 #[derive(Debug, Clone, PartialEq, Eq)]

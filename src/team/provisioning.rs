@@ -9,7 +9,8 @@ use super::{
     TeamError, TeamKey, Tier,
 };
 use crate::clock::{days, earlier_by, later_by};
-use crate::openrouter::{ApiError, CreatedKey, KeyHash, KeyUpdate, NewKey, list_all_keys};
+use crate::domain::KeyHash;
+use crate::openrouter::{ApiError, CreatedKey, KeyUpdate, NewKey, list_all_keys};
 
 /// A freshly created key, for its owner's eyes only.
 #[derive(Debug)]

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use super::{Member, Team, TeamError};
 use crate::clock::{days, earlier_by};
+use crate::domain::DaySpend;
 use crate::money::Usd;
 use crate::openrouter::Credits;
-use crate::store::DaySpend;
 
 /// The account's credits are running low.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,10 +3,10 @@
 
 use super::reason::members_reason;
 use super::requests::Decided;
-use super::topup::{TopUp, TopUpStatus};
 use super::{Actor, Caller, MemberStatus, Team, TeamError, TeamKey};
+use crate::domain::{KeyHash, TopUp, TopUpStatus};
 use crate::money::Usd;
-use crate::openrouter::{KeyHash, KeyUpdate, LimitChange};
+use crate::openrouter::{KeyUpdate, LimitChange};
 
 /// What a decision on a top-up led to.
 pub type TopUpDecided = Decided<TopUp>;

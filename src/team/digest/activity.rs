@@ -11,8 +11,9 @@ use chrono::NaiveDate;
 use futures_util::stream::{self, StreamExt};
 
 use super::DigestWeek;
+use crate::domain::KeyHash;
 use crate::money::Usd;
-use crate::openrouter::{ActivityRow, KeyHash, ManagementApi};
+use crate::openrouter::{ActivityRow, ManagementApi};
 
 /// What OpenRouter said about model usage, as far as it was asked and answered.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -11,10 +11,9 @@ use super::{
     UnownedSpend, WeekSpend,
 };
 use crate::clock::{days, earlier_by, later_by};
+use crate::domain::{MemberName, MemberStatus, SnapshotRow, TeamKey};
 use crate::money::Usd;
 use crate::reset::LimitReset;
-use crate::store::SnapshotRow;
-use crate::team::{MemberName, MemberStatus, TeamKey};
 
 /// Days of daily spend kept per spender: the previous week and the digest's week.
 const DAYS: i64 = 14;

@@ -8,25 +8,25 @@
 mod activity;
 mod build;
 mod load;
-mod readings;
+mod plan;
 mod spikes;
 mod week;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
+pub use crate::domain::UsageReadings;
 pub use activity::{ModelActivity, ModelSpend, fetch_activity};
 pub use load::{build_digest, fetch_openrouter_figures, load_digest_data};
-pub use readings::{DigestPlan, UsageReadings};
+pub use plan::DigestPlan;
 pub use spikes::{Spender, Spike, SpikeRule};
 pub use week::{DigestWeek, InvalidWeek};
 
-use super::{Member, MemberName, TeamKey};
 use crate::config::Config;
+use crate::domain::{Member, MemberName, SnapshotRow, TeamKey};
 use crate::money::Usd;
 use crate::openrouter::Credits;
 use crate::reset::LimitReset;
-use crate::store::SnapshotRow;
 
 /// How far ahead the digest looks for expiring keys.
 pub const EXPIRING_WITHIN_DAYS: i64 = 14;

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::Usage;
 use crate::money::Usd;
-use crate::openrouter::Usage;
 use crate::reset::LimitReset;
 
 /// A key the bot has seen at OpenRouter, owned by a member or not (yet).

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::member::DiscordId;
+use super::DiscordId;
 use crate::money::Usd;
 
 /// Where a top-up stands: `pending -> approved -> applied -> reverted`, or `pending -> denied`.

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use super::member::DiscordId;
+use super::DiscordId;
 
 /// Where a key request stands. The only moves are
 /// `pending -> approved | denied | expired | cancelled`, `approved -> provisioning | expired`,

@@ -1,0 +1,28 @@
+//! The team's plain types: members, tiers, key requests, keys and their spend, top-ups, the audit
+//! record, and the rules that only check a value (such as [`MemberName::parse`]).
+//!
+//! A leaf: it imports nothing of the bot but `money`, `reset` and `clock`, so the store, the
+//! OpenRouter client, the config and the team's flows can all speak these types without
+//! importing one another.
+
+pub mod api_key;
+pub mod audit;
+pub mod key_request;
+pub mod lifecycle_rules;
+pub mod member;
+pub mod readings;
+pub mod spend;
+pub mod team_key;
+pub mod tier;
+pub mod topup;
+
+pub use api_key::{ApiKey, KeyHash};
+pub use audit::AuditEntry;
+pub use key_request::{KeyRequest, NewKeyRequest, RequestKind, RequestStatus};
+pub use lifecycle_rules::{LifecycleSettings, OnMemberLeave};
+pub use member::{DiscordId, InvalidMemberName, Member, MemberName, MemberStatus};
+pub use readings::UsageReadings;
+pub use spend::{DaySpend, SnapshotRow, Usage};
+pub use team_key::TeamKey;
+pub use tier::{InvalidTierName, Tier, TierName, Tiers};
+pub use topup::{TopUp, TopUpStatus};
