@@ -10,8 +10,9 @@ use crate::jobs::{JobContext, JobSettings, Runner, standard_jobs};
 use crate::openrouter::{ApiError, ClientSettings, HttpManagementApi, KeyListing, ManagementApi};
 use crate::secret::redact_url;
 use crate::store::{Store, StoreError};
+use crate::team::digest::{DigestSettings, SpikeRule};
 use crate::team::usage::SyncError;
-use crate::team::{Team, TeamRules};
+use crate::team::{Team, TeamRules, provisioning_deadline};
 
 /// Why a command could not do its job. Shown to the operator as written.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +78,7 @@ pub fn quiet_team(config: &Config, store: Store, api: Arc<dyn ManagementApi>) ->
     Team {
         store,
         api,
-        rules: Arc::new(TeamRules::from_config(config)),
+        rules: Arc::new(team_rules(config)),
         clock: Arc::new(SystemClock),
         announcer: Arc::new(crate::team::Silent),
     }
@@ -89,6 +90,48 @@ pub fn key_listing(config: &Config) -> KeyListing {
         workspaces: vec![config.openrouter.workspace_id.clone()],
         include_disabled: true,
         concurrency: config.sync.page_concurrency,
+    }
+}
+
+/// The settings the team's rules depend on, from the configuration.
+pub fn team_rules(config: &Config) -> TeamRules {
+    TeamRules {
+        tiers: config.tiers.clone(),
+        key_name_prefix: config.openrouter.key_name_prefix.clone(),
+        workspace_id: config.openrouter.workspace_id.clone(),
+        request_expiry_days: config.lifecycle.request_expiry_days,
+        key_expiry_days: config.lifecycle.key_expiry_days,
+        admin_role_ids: config.discord_unchecked().admin_role_ids.clone(),
+        on_member_leave: config.lifecycle.on_member_leave,
+        idle_key_days: config.lifecycle.idle_key_days,
+        provisioning_deadline: provisioning_deadline(
+            config.openrouter.timeout,
+            config.openrouter.max_attempts,
+        ),
+    }
+}
+
+/// The weekly digest's settings, from the configuration.
+pub fn digest_settings(config: &Config) -> DigestSettings {
+    DigestSettings {
+        timezone: config.reports.timezone,
+        idle_key_days: config.lifecycle.idle_key_days,
+        spikes: SpikeRule {
+            factor_percent: config.alerts.spike_factor_percent,
+            min: config.alerts.spike_min,
+        },
+    }
+}
+
+/// The scheduled jobs' settings, from the configuration.
+pub fn job_settings(config: &Config) -> JobSettings {
+    JobSettings {
+        alerts: config.alerts.clone(),
+        sync: config.sync.clone(),
+        reports: config.reports.clone(),
+        lifecycle: config.lifecycle.clone(),
+        listing: key_listing(config),
+        digest: digest_settings(config),
     }
 }
 
@@ -168,7 +211,7 @@ pub async fn start_bot(
     let team = Team {
         store,
         api,
-        rules: Arc::new(TeamRules::from_config(config)),
+        rules: Arc::new(team_rules(config)),
         clock,
         announcer: Arc::new(discord::notify::ChannelAnnouncer {
             http: http.clone(),
@@ -204,7 +247,7 @@ pub async fn start_bot(
             team: team.clone(),
             notifier: notifier.clone(),
             directory: notifier,
-            settings: JobSettings::from_config(config),
+            settings: job_settings(config),
         },
     ));
     // Members who left while the bot was down are handled before it serves anyone.
@@ -223,7 +266,7 @@ pub async fn start_bot(
         channels,
         guild_name,
         config.alerts.top_up_max,
-        crate::team::digest::DigestSettings::from_config(config),
+        digest_settings(config),
     )
     .await?;
     let ticking =

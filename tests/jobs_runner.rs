@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
+use openrouter_team_bot::app;
 use openrouter_team_bot::clock::ManualClock;
 use openrouter_team_bot::config::Config;
 use openrouter_team_bot::fake::openrouter::{Endpoint, FakeOpenRouter, Fault};
@@ -23,7 +24,7 @@ use openrouter_team_bot::team::lifecycle::Departure;
 use openrouter_team_bot::team::reminders::KeyReminder;
 use openrouter_team_bot::team::team_alerts::{CreditsLow, Spike};
 use openrouter_team_bot::team::topup::TopUp;
-use openrouter_team_bot::team::{DiscordId, KeyRequest, Silent, Team, TeamRules};
+use openrouter_team_bot::team::{DiscordId, KeyRequest, Silent, Team};
 use secrecy::SecretString;
 use std::collections::HashSet;
 
@@ -102,7 +103,7 @@ impl World {
         let team = Team {
             store: store.clone(),
             api: Arc::new(HttpManagementApi::new(settings).unwrap()),
-            rules: Arc::new(TeamRules::from_config(&self.config)),
+            rules: Arc::new(app::team_rules(&self.config)),
             clock: self.clock.clone(),
             announcer: Arc::new(Silent),
         };
@@ -112,7 +113,7 @@ impl World {
                 team,
                 notifier: Arc::new(Counted::default()),
                 directory: Arc::new(Counted::default()),
-                settings: JobSettings::from_config(&self.config),
+                settings: app::job_settings(&self.config),
             },
         )
     }

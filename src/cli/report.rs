@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use crate::app::{self, AppError};
 use crate::config::Config;
 use crate::report::{ChartOptions, json::render_json, markdown::render_markdown, render_chart};
-use crate::team::digest::{Digest, DigestSettings, DigestWeek, OpenRouterFigures, build_digest};
+use crate::team::digest::{Digest, DigestWeek, OpenRouterFigures, build_digest};
 
 /// `report`'s options.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,7 +34,7 @@ pub enum ReportFormat {
 
 /// Prints the digest of the chosen week, as stored at the last sync.
 pub async fn print_report(config: &Config, args: &ReportArgs) -> Result<(), AppError> {
-    let settings = DigestSettings::from_config(config);
+    let settings = app::digest_settings(config);
     let now = Utc::now();
     let week = choose_week(&args.week, now, settings.timezone)?;
     let store = app::open_store(config).await?;

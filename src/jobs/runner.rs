@@ -9,32 +9,26 @@ use async_trait::async_trait;
 
 use super::notifier::{Directory, Notifier};
 use super::schedule::{Due, Schedule};
-use crate::config::{AlertSettings, Config, LifecycleSettings, ReportSettings, SyncSettings};
+use crate::config::{AlertSettings, LifecycleSettings, ReportSettings, SyncSettings};
 use crate::openrouter::KeyListing;
 use crate::team::Team;
+use crate::team::digest::DigestSettings;
 
-/// Settings the jobs read.
+/// Settings the jobs read (built from the configuration in `app`).
 #[derive(Debug, Clone)]
 pub struct JobSettings {
+    /// `[alerts]`: budget thresholds, credits floor, spikes.
     pub alerts: AlertSettings,
+    /// `[sync]`: how often usage is read, and how long snapshots are kept.
     pub sync: SyncSettings,
+    /// `[reports]`: when the weekly digest is due.
     pub reports: ReportSettings,
+    /// `[lifecycle]`: expiry, rotation and idle-key rules.
     pub lifecycle: LifecycleSettings,
+    /// Which keys a sync lists.
     pub listing: KeyListing,
-    pub digest: crate::team::digest::DigestSettings,
-}
-
-impl JobSettings {
-    pub fn from_config(config: &Config) -> JobSettings {
-        JobSettings {
-            alerts: config.alerts.clone(),
-            sync: config.sync.clone(),
-            reports: config.reports.clone(),
-            lifecycle: config.lifecycle.clone(),
-            listing: crate::app::key_listing(config),
-            digest: crate::team::digest::DigestSettings::from_config(config),
-        }
-    }
+    /// What the weekly digest is built with.
+    pub digest: DigestSettings,
 }
 
 /// What every job can use.

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Actor, DiscordId, Member, MemberStatus, Team, TeamError, TeamKey, Tier};
-use crate::config::OnMemberLeave;
+use crate::domain::OnMemberLeave;
 
 /// What a departure did.
 #[derive(Debug, Clone)]

@@ -39,20 +39,28 @@ pub use crate::domain::{
 };
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::domain::OnMemberLeave;
 use crate::openrouter::ManagementApi;
 use crate::store::Store;
 
-/// The settings the team's rules depend on.
+/// The settings the team's rules depend on (built from the configuration in `app`).
 #[derive(Debug, Clone)]
 pub struct TeamRules {
+    /// The configured tiers and the default one.
     pub tiers: Tiers,
+    /// What every key name starts with: `{prefix}:{member}:r{request}`.
     pub key_name_prefix: String,
+    /// The OpenRouter workspace keys are created in; `None` is the default workspace.
     pub workspace_id: Option<String>,
+    /// Pending requests and unrevealed approvals expire after this many days.
     pub request_expiry_days: i64,
+    /// New keys expire at OpenRouter after this many days; `None`: never.
     pub key_expiry_days: Option<i64>,
+    /// Discord roles whose holders are team admins.
     pub admin_role_ids: Vec<u64>,
-    pub on_member_leave: crate::config::OnMemberLeave,
+    /// What happens to the keys of a member who leaves.
+    pub on_member_leave: OnMemberLeave,
+    /// Keys without spend for this many days are idle.
     pub idle_key_days: i64,
     /// The longest creating a key can take (every OpenRouter call it makes, each with all its
     /// attempts); a request still in `provisioning` after this was interrupted.
@@ -63,32 +71,15 @@ pub struct TeamRules {
 /// delete it, create, assign the guardrail.
 const CALLS_PER_PROVISIONING: u32 = 4;
 
-/// How long a key creation can take with these client settings, with half a minute to spare
-/// for the retries' waits.
-fn provisioning_deadline(timeout: std::time::Duration, max_attempts: u32) -> chrono::Duration {
+/// How long a key creation can take with these client settings (the time one OpenRouter call
+/// may take, and its attempts), with half a minute to spare for the retries' waits.
+pub fn provisioning_deadline(timeout: std::time::Duration, max_attempts: u32) -> chrono::Duration {
     let calls = timeout.saturating_mul(max_attempts.saturating_mul(CALLS_PER_PROVISIONING));
     chrono::Duration::from_std(calls).unwrap_or(chrono::Duration::MAX)
         + chrono::Duration::seconds(30)
 }
 
 impl TeamRules {
-    pub fn from_config(config: &Config) -> TeamRules {
-        TeamRules {
-            tiers: config.tiers.clone(),
-            key_name_prefix: config.openrouter.key_name_prefix.clone(),
-            workspace_id: config.openrouter.workspace_id.clone(),
-            request_expiry_days: config.lifecycle.request_expiry_days,
-            key_expiry_days: config.lifecycle.key_expiry_days,
-            admin_role_ids: config.discord_unchecked().admin_role_ids.clone(),
-            on_member_leave: config.lifecycle.on_member_leave,
-            idle_key_days: config.lifecycle.idle_key_days,
-            provisioning_deadline: provisioning_deadline(
-                config.openrouter.timeout,
-                config.openrouter.max_attempts,
-            ),
-        }
-    }
-
     /// The name a request's key carries at OpenRouter: `{prefix}:{member}:r{request}`.
     pub fn key_name(&self, member: &str, request_id: i64) -> String {
         format!("{}:{member}:r{request_id}", self.key_name_prefix)

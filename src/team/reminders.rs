@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::{Actor, Member, MemberStatus, Team, TeamError, TeamKey};
 use crate::clock::{days, earlier_by, later_by};
-use crate::config::LifecycleSettings;
+use crate::domain::LifecycleSettings;
 
 /// Something to tell a member about their key.
 #[derive(Debug, Clone, PartialEq)]

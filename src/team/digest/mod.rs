@@ -22,7 +22,6 @@ pub use plan::DigestPlan;
 pub use spikes::{Spender, Spike, SpikeRule};
 pub use week::{DigestWeek, InvalidWeek};
 
-use crate::config::Config;
 use crate::domain::{Member, MemberName, SnapshotRow, TeamKey};
 use crate::money::Usd;
 use crate::openrouter::Credits;
@@ -33,7 +32,7 @@ pub const EXPIRING_WITHIN_DAYS: i64 = 14;
 /// How many models the team-wide list shows.
 pub const TOP_MODELS: usize = 5;
 
-/// The settings a digest depends on.
+/// The settings a digest depends on (built from the configuration in `app`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DigestSettings {
     /// `reports.timezone`: where weeks and days start.
@@ -42,20 +41,6 @@ pub struct DigestSettings {
     pub idle_key_days: i64,
     /// `alerts.spike_factor` and `alerts.spike_min_usd`.
     pub spikes: SpikeRule,
-}
-
-impl DigestSettings {
-    /// The digest's settings from the bot's configuration.
-    pub fn from_config(config: &Config) -> DigestSettings {
-        DigestSettings {
-            timezone: config.reports.timezone,
-            idle_key_days: config.lifecycle.idle_key_days,
-            spikes: SpikeRule {
-                factor_percent: config.alerts.spike_factor_percent,
-                min: config.alerts.spike_min,
-            },
-        }
-    }
 }
 
 /// Everything the database says that a digest needs (see [`load_digest_data`]).
