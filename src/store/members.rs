@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use super::rows::{get, get_opt_id, get_opt_time, get_time, secs};
-use super::{Doing, Store, StoreError, is_unique_violation};
+use super::{Clash, Doing, Store, StoreError, is_unique_violation};
 use crate::domain::{DiscordId, Member, MemberName, MemberStatus};
 
 const COLUMNS: &str =
@@ -31,7 +31,7 @@ fn member(row: &AnyRow) -> Result<Member, StoreError> {
 
 impl Store {
     /// Adds a member. A name or Discord account already on the roster is a
-    /// [`StoreError::Duplicate`] that says which.
+    /// [`StoreError::Duplicate`] ([`Clash::Member`]).
     pub async fn add_member(
         &self,
         name: &MemberName,
@@ -52,9 +52,10 @@ impl Store {
             .await;
         match row {
             Ok(row) => member(&row),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate(format!(
-                "a member named {name} or linked to that Discord account is already on the team"
-            ))),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate(Clash::Member {
+                name: name.clone(),
+                user: discord_user_id,
+            })),
             Err(e) => Err(e).doing("adding a member"),
         }
     }
@@ -128,9 +129,10 @@ impl Store {
         .await;
         match result {
             Ok(r) => Ok(r.rows_affected() == 1),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate(
-                "that Discord account is already linked to another member".into(),
-            )),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate(Clash::LinkedAccount {
+                member_id: id,
+                user,
+            })),
             Err(e) => Err(e).doing("linking a member"),
         }
     }

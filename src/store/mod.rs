@@ -18,6 +18,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
+use crate::domain::{DiscordId, MemberName};
+
 /// How long connecting to the database, or waiting for a free connection, may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -43,18 +45,43 @@ pub enum Backend {
 /// A database failure, with what the bot was doing.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A statement failed.
     #[error("database error while {doing}: {source}")]
     Database {
         doing: &'static str,
         #[source]
         source: sqlx::Error,
     },
+    /// Bringing the schema up to date failed.
     #[error("could not migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("{0}")]
-    Duplicate(String),
+    /// A uniqueness rule refused the write.
+    #[error("duplicate record: {0}")]
+    Duplicate(Clash),
+    /// A stored value cannot be read back (which column, and why).
     #[error("the database holds a value the bot cannot read: {0}")]
     Corrupt(String),
+}
+
+/// A write that a uniqueness rule refused, and the record already there. The words for the
+/// person who asked are chosen by the caller, which knows what they were doing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Clash {
+    /// The roster has a member with this name, or one linked to this Discord account.
+    #[error(
+        "a member named {name}{} exists",
+        user.map(|u| format!(" or linked to Discord account {u}")).unwrap_or_default()
+    )]
+    Member {
+        name: MemberName,
+        user: Option<DiscordId>,
+    },
+    /// The Discord account is linked to a member other than `member_id` already.
+    #[error("Discord account {user} is linked to a member other than #{member_id}")]
+    LinkedAccount { member_id: i64, user: DiscordId },
+    /// The user has a key request in flight (pending, approved or provisioning).
+    #[error("Discord account {requester} has a key request in flight")]
+    OpenRequest { requester: DiscordId },
 }
 
 /// Adds what the bot was doing to a sqlx error.

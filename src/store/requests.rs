@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use super::rows::{get, get_bool, get_opt_id, get_opt_time, get_time, secs};
-use super::{Doing, Store, StoreError, is_unique_violation};
+use super::{Clash, Doing, Store, StoreError, is_unique_violation};
 use crate::domain::{DiscordId, KeyRequest, NewKeyRequest, RequestKind, RequestStatus};
 
 const COLUMNS: &str = "id, discord_user_id, member_id, member_name, tier, kind, reason, status, \
@@ -45,7 +45,7 @@ fn request(row: &AnyRow) -> Result<KeyRequest, StoreError> {
 
 impl Store {
     /// Files a new pending request. A user with a request still in flight gets
-    /// [`StoreError::Duplicate`].
+    /// [`StoreError::Duplicate`] ([`Clash::OpenRequest`]).
     pub async fn create_request(
         &self,
         new: &NewKeyRequest,
@@ -70,9 +70,9 @@ impl Store {
             .await;
         match row {
             Ok(row) => request(&row),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate(
-                "you already have a key request in progress".into(),
-            )),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate(Clash::OpenRequest {
+                requester: new.requester,
+            })),
             Err(e) => Err(e).doing("filing a key request"),
         }
     }

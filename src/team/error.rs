@@ -1,7 +1,7 @@
 //! The two kinds of failure: what the person should be told as written, and everything else.
 
 use crate::openrouter::ApiError;
-use crate::store::StoreError;
+use crate::store::{Clash, StoreError};
 
 /// A failed team action.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +53,20 @@ impl TeamError {
 /// Converts a duplicate from the store into a message for the person.
 pub(crate) fn duplicate_as_user(error: StoreError) -> TeamError {
     match error {
-        StoreError::Duplicate(message) => TeamError::User(message),
+        StoreError::Duplicate(clash) => TeamError::User(clash_words(&clash)),
         other => TeamError::Store(other),
+    }
+}
+
+/// What the person is told when their change clashed with a record already there.
+fn clash_words(clash: &Clash) -> String {
+    match clash {
+        Clash::Member { name, .. } => format!(
+            "a member named {name} or linked to that Discord account is already on the team"
+        ),
+        Clash::LinkedAccount { .. } => {
+            "that Discord account is already linked to another member".into()
+        }
+        Clash::OpenRequest { .. } => "you already have a key request in progress".into(),
     }
 }
