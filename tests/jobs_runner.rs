@@ -19,11 +19,11 @@ use openrouter_team_bot::jobs::{
 };
 use openrouter_team_bot::openrouter::{ClientSettings, HttpManagementApi};
 use openrouter_team_bot::store::Store;
-use openrouter_team_bot::team::alerts::BudgetAlert;
+use openrouter_team_bot::team::TopUp;
+use openrouter_team_bot::team::budget_alerts::BudgetAlert;
+use openrouter_team_bot::team::credit_and_spike_alerts::{CreditsLow, Spike};
 use openrouter_team_bot::team::lifecycle::Departure;
 use openrouter_team_bot::team::reminders::KeyReminder;
-use openrouter_team_bot::team::team_alerts::{CreditsLow, Spike};
-use openrouter_team_bot::team::topup::TopUp;
 use openrouter_team_bot::team::{DiscordId, KeyRequest, Silent, Team};
 use secrecy::SecretString;
 use std::collections::HashSet;

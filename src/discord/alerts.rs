@@ -17,12 +17,12 @@ use super::digest::digest_message_parts;
 use crate::jobs::{Directory, Notifier};
 use crate::report::DigestChart;
 use crate::team::DiscordId;
-use crate::team::alerts::BudgetAlert;
+use crate::team::TopUp;
+use crate::team::budget_alerts::BudgetAlert;
+use crate::team::credit_and_spike_alerts::{CreditsLow, Spike};
 use crate::team::digest::Digest;
 use crate::team::lifecycle::Departure;
 use crate::team::reminders::{DisableReason, KeyNotice, KeyReminder};
-use crate::team::team_alerts::{CreditsLow, Spike};
-use crate::team::topup::TopUp;
 use crate::team::{KeyRequest, RequestStatus, Team};
 
 /// Posts job announcements to the configured channels and DMs.

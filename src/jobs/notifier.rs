@@ -6,12 +6,12 @@ use async_trait::async_trait;
 use std::collections::HashSet;
 
 use crate::report::DigestChart;
-use crate::team::alerts::BudgetAlert;
+use crate::team::TopUp;
+use crate::team::budget_alerts::BudgetAlert;
+use crate::team::credit_and_spike_alerts::{CreditsLow, Spike};
 use crate::team::digest::Digest;
 use crate::team::lifecycle::Departure;
 use crate::team::reminders::KeyReminder;
-use crate::team::team_alerts::{CreditsLow, Spike};
-use crate::team::topup::TopUp;
 use crate::team::{DiscordId, KeyRequest};
 
 /// Announcements made by scheduled jobs. Each is called once per thing to announce; delivery

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::runner::{Job, JobContext, JobError, JobSettings, Outcome};
 use super::schedule::{Due, Schedule};
 use crate::clock::{days, earlier_by};
-use crate::team::team_alerts::credits_low;
+use crate::team::credit_and_spike_alerts::credits_low;
 use crate::team::usage::sync_usage;
 
 /// Every job the bot runs.

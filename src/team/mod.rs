@@ -1,10 +1,11 @@
 //! The team's rules and flows, free of Discord, SQL and HTTP types: the Discord layer and the
 //! jobs call into [`Team`], which talks to the outside through the store and [`ManagementApi`].
 
-pub mod alerts;
 pub mod audit;
 pub mod budget;
+pub mod budget_alerts;
 pub mod budget_hold;
+pub mod credit_and_spike_alerts;
 pub mod digest;
 pub mod error;
 pub mod gateway_token;
@@ -19,7 +20,6 @@ pub mod reason;
 pub mod reminders;
 pub mod requests;
 pub mod roster;
-pub mod team_alerts;
 pub mod topups;
 pub mod usage;
 
@@ -32,10 +32,12 @@ pub use error::TeamError;
 pub use permissions::{Caller, is_admin};
 
 // The domain's types, at the paths the team's callers have always used.
+/// The top-up types' old home: `discord/topups.rs` still names them `team::topup::...`.
 pub use crate::domain::topup;
 pub use crate::domain::{
     AuditEntry, DiscordId, InvalidMemberName, InvalidTierName, KeyRequest, Member, MemberName,
-    MemberStatus, NewKeyRequest, RequestKind, RequestStatus, TeamKey, Tier, TierName, Tiers,
+    MemberStatus, NewKeyRequest, RequestKind, RequestStatus, TeamKey, Tier, TierName, Tiers, TopUp,
+    TopUpStatus,
 };
 
 use crate::clock::Clock;
