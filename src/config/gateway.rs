@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::{ConfigError, check_url, in_range, invalid};
-use crate::team::model_policy::OnDisallowedModel;
+use crate::domain::OnDisallowedModel;
 
 /// The inference key the gateway forwards with, from the environment.
 pub const ENV_INFERENCE_KEY: &str = "OPENROUTER_API_KEY";

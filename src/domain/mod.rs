@@ -1,5 +1,6 @@
 //! The team's plain types: members, tiers, key requests, keys and their spend, top-ups, the audit
-//! record, and the rules that only check a value (such as [`MemberName::parse`]).
+//! record, the lifecycle and gateway choices, and the rules that only check a value (such as
+//! [`MemberName::parse`]).
 //!
 //! A leaf: it imports nothing of the bot but `money`, `reset` and `clock`, so the store, the
 //! OpenRouter client, the config and the team's flows can all speak these types without
@@ -7,6 +8,7 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod disallowed_model;
 pub mod key_request;
 pub mod lifecycle_rules;
 pub mod member;
@@ -18,6 +20,7 @@ pub mod topup;
 
 pub use api_key::{ApiKey, KeyHash};
 pub use audit::AuditEntry;
+pub use disallowed_model::OnDisallowedModel;
 pub use key_request::{KeyRequest, NewKeyRequest, RequestKind, RequestStatus};
 pub use lifecycle_rules::{LifecycleSettings, OnMemberLeave};
 pub use member::{DiscordId, InvalidMemberName, Member, MemberName, MemberStatus};

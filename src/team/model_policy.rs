@@ -2,25 +2,7 @@
 //! (and each of a request's fallbacks in `models[]`) may be used, and a disallowed request is either
 //! downgraded to the tier's fallback model or refused, as the team chose.
 
-/// What the gateway does with a request for a model its tier does not allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnDisallowedModel {
-    /// Serve it with the tier's fallback model and say so in a response header.
-    #[default]
-    Downgrade,
-    /// Answer 403 with the models the tier may use.
-    Refuse,
-}
-
-impl OnDisallowedModel {
-    /// The setting's value in the config file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnDisallowedModel::Downgrade => "downgrade",
-            OnDisallowedModel::Refuse => "refuse",
-        }
-    }
-}
+pub use crate::domain::OnDisallowedModel;
 
 /// A tier's model rules, as the gateway applies them.
 #[derive(Debug, Clone, Copy)]
