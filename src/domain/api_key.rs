@@ -11,6 +11,7 @@ use crate::reset::LimitReset;
 pub struct KeyHash(pub String);
 
 impl KeyHash {
+    /// The hash as OpenRouter writes it.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -22,6 +22,7 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    /// The status as stored and shown (`pending`, `approved`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             RequestStatus::Pending => "pending",
@@ -73,6 +74,7 @@ pub enum RequestKind {
 }
 
 impl RequestKind {
+    /// The kind as stored (`new` or `rotate`).
     pub fn as_str(self) -> &'static str {
         match self {
             RequestKind::New => "new",
@@ -80,6 +82,7 @@ impl RequestKind {
         }
     }
 
+    /// The kind a stored value names, if any.
     pub fn parse(s: &str) -> Option<RequestKind> {
         match s {
             "new" => Some(RequestKind::New),

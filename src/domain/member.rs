@@ -14,6 +14,7 @@ impl DiscordId {
         self.0 as i64
     }
 
+    /// The id read back from a signed 64-bit database column.
     pub fn from_db(value: i64) -> DiscordId {
         DiscordId(value as u64)
     }
@@ -71,6 +72,7 @@ impl MemberName {
         }
     }
 
+    /// The name, in lower case.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -91,6 +93,7 @@ pub enum MemberStatus {
 }
 
 impl MemberStatus {
+    /// The status as stored (`active` or `departed`).
     pub fn as_str(self) -> &'static str {
         match self {
             MemberStatus::Active => "active",

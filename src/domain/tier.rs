@@ -29,6 +29,7 @@ impl TierName {
         }
     }
 
+    /// The name as written in the config.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -18,6 +18,7 @@ pub enum TopUpStatus {
 }
 
 impl TopUpStatus {
+    /// The status as stored (`pending`, `approved`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             TopUpStatus::Pending => "pending",
@@ -29,6 +30,7 @@ impl TopUpStatus {
         }
     }
 
+    /// The status a stored value names, if any.
     pub fn parse(s: &str) -> Option<TopUpStatus> {
         Some(match s {
             "pending" => TopUpStatus::Pending,
