@@ -32,8 +32,6 @@ pub use error::TeamError;
 pub use permissions::{Caller, is_admin};
 
 // The domain's types, at the paths the team's callers have always used.
-/// The top-up types' old home: `discord/topups.rs` still names them `team::topup::...`.
-pub use crate::domain::topup;
 pub use crate::domain::{
     AuditEntry, DiscordId, InvalidMemberName, InvalidTierName, KeyRequest, Member, MemberName,
     MemberStatus, NewKeyRequest, RequestKind, RequestStatus, TeamKey, Tier, TierName, Tiers, TopUp,

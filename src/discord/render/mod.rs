@@ -87,8 +87,7 @@ pub fn usd(amount: Usd) -> String {
 mod tests {
     use super::*;
     use crate::team::reason::REASON_MAX_CHARS;
-    use crate::team::topup::{TopUp, TopUpStatus};
-    use crate::team::{KeyRequest, RequestStatus, TeamKey};
+    use crate::team::{KeyRequest, RequestStatus, TeamKey, TopUp, TopUpStatus};
     use poise::serenity_prelude::CreateEmbed;
 
     #[test]

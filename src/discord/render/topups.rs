@@ -6,7 +6,7 @@ use serenity::{ButtonStyle, CreateActionRow, CreateEmbed, CreateEmbedFooter};
 use super::{BLUE, GREEN, GREY, RED, YELLOW, button, key_name, truncate, when};
 use crate::discord::custom_id::Action;
 use crate::team::reason::REASON_MAX_CHARS;
-use crate::team::topup::{TopUp, TopUpStatus};
+use crate::team::{TopUp, TopUpStatus};
 
 /// The top-up card in the approvals channel, for `who`'s key named `key`.
 pub fn top_up_card(top_up: &TopUp, who: &str, key: &str) -> (CreateEmbed, Vec<CreateActionRow>) {
