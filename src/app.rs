@@ -75,13 +75,13 @@ pub fn management_api(config: &Config) -> Result<Arc<dyn ManagementApi>, AppErro
 
 /// The team for commands that run outside Discord: audit lines go to the log only.
 pub fn quiet_team(config: &Config, store: Store, api: Arc<dyn ManagementApi>) -> Team {
-    Team {
+    Team::new(
         store,
         api,
-        rules: Arc::new(team_rules(config)),
-        clock: Arc::new(SystemClock),
-        announcer: Arc::new(crate::team::Silent),
-    }
+        team_rules(config),
+        Arc::new(SystemClock),
+        Arc::new(crate::team::Silent),
+    )
 }
 
 /// Which keys a sync lists: the configured workspace (or the default one), disabled ones too.
@@ -157,11 +157,18 @@ pub enum JobMode {
 pub struct Bot {
     pub team: Team,
     pub runner: Arc<Runner>,
+    /// The database the team works on, for the operator's tools, the demo and tests.
+    store: Store,
     discord: RunningBot,
     ticking: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Bot {
+    /// The bot's database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Runs the jobs that are due now (what the background ticker does every 30 seconds).
     pub async fn run_due_jobs(&self) -> Vec<crate::jobs::RunReport> {
         self.runner.tick().await
@@ -182,7 +189,7 @@ impl Bot {
         if let Some(ticking) = self.ticking {
             ticking.abort();
         }
-        self.team.store.close().await;
+        self.store.close().await;
         Ok(result?)
     }
 }
@@ -208,16 +215,16 @@ pub async fn start_bot(
         .collect();
     let (guild_id, channels, guild_name) =
         discord::resolve(&http, discord_settings, &tier_roles).await?;
-    let team = Team {
-        store,
+    let team = Team::new(
+        store.clone(),
         api,
-        rules: Arc::new(team_rules(config)),
+        team_rules(config),
         clock,
-        announcer: Arc::new(discord::notify::ChannelAnnouncer {
+        Arc::new(discord::notify::ChannelAnnouncer {
             http: http.clone(),
             channel: channels.alerts,
         }),
-    };
+    );
     // Not a reason to stay down: the housekeeping job and the member's next Reveal try again.
     if let Err(e) = team.recover_provisioning().await {
         tracing::error!(
@@ -274,6 +281,7 @@ pub async fn start_bot(
     Ok(Bot {
         team,
         runner,
+        store,
         discord,
         ticking,
     })

@@ -100,13 +100,13 @@ impl World {
         settings.max_attempts = 2;
         settings.initial_backoff = Duration::from_millis(1);
         settings.timeout = Duration::from_secs(2);
-        let team = Team {
-            store: store.clone(),
-            api: Arc::new(HttpManagementApi::new(settings).unwrap()),
-            rules: Arc::new(app::team_rules(&self.config)),
-            clock: self.clock.clone(),
-            announcer: Arc::new(Silent),
-        };
+        let team = Team::new(
+            store.clone(),
+            Arc::new(HttpManagementApi::new(settings).unwrap()),
+            app::team_rules(&self.config),
+            self.clock.clone(),
+            Arc::new(Silent),
+        );
         Runner::new(
             jobs,
             JobContext {

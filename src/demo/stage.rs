@@ -126,7 +126,7 @@ impl Stage {
 
     /// The bot's database.
     pub fn store(&self) -> &Store {
-        &self.bot.team.store
+        self.bot.store()
     }
 
     /// Stops the bot (closing its database); the fakes stop when dropped.

@@ -149,10 +149,7 @@ impl Notifier for DiscordNotifier {
 
     async fn requests_expired(&self, expired: &[KeyRequest]) {
         for request in expired {
-            let tiers = &self.team.rules.tiers;
-            let tier = tiers
-                .get(&request.tier)
-                .unwrap_or_else(|| tiers.default_tier());
+            let tier = self.team.tier_of_request(request);
             if let Err(e) =
                 refresh_card(&self.http, request, tier, request.member_id.is_some()).await
             {

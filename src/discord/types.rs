@@ -55,10 +55,4 @@ impl BotError {
     }
 }
 
-impl From<crate::store::StoreError> for BotError {
-    fn from(error: crate::store::StoreError) -> BotError {
-        BotError::Team(TeamError::Store(error))
-    }
-}
-
 pub type Context<'a> = poise::Context<'a, Data, BotError>;

@@ -125,11 +125,11 @@ impl Runner {
     }
 
     async fn run_if_due(&self, job: Arc<dyn Job>) -> Option<RunReport> {
-        let store = &self.context.team.store;
+        let team = &self.context.team;
         let now = self.context.team.now();
         let due = job.schedule(&self.context.settings).due(now);
         let name = job.name();
-        match store
+        match team
             .claim_job_run(name, &due.period, &self.instance, now)
             .await
         {
@@ -158,7 +158,7 @@ impl Runner {
                 Ok(Ok(outcome)) => outcome,
                 Ok(Err(error)) if error.retry => {
                     tracing::warn!(job = name, period = %due.period, error = %error, "job failed; it will be retried");
-                    if let Err(e) = store.release_job_run(name, &due.period).await {
+                    if let Err(e) = team.release_job_run(name, &due.period).await {
                         tracing::error!(job = name, error = %e, "could not release a failed run");
                     }
                     return Some(RunReport {
@@ -173,7 +173,7 @@ impl Runner {
                 }
                 Err(panic) => {
                     tracing::error!(job = name, period = %due.period, error = %panic, "job panicked; carrying on");
-                    if let Err(e) = store.release_job_run(name, &due.period).await {
+                    if let Err(e) = team.release_job_run(name, &due.period).await {
                         tracing::error!(job = name, error = %e, "could not release a failed run");
                     }
                     return Some(RunReport {
@@ -184,13 +184,13 @@ impl Runner {
                 }
             }
         };
-        if let Err(e) = store
+        if let Err(e) = team
             .finish_job_run(
                 name,
                 &due.period,
                 &outcome.summary,
                 outcome.message_id,
-                self.context.team.now(),
+                team.now(),
             )
             .await
         {

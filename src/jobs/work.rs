@@ -9,8 +9,7 @@ use async_trait::async_trait;
 use super::runner::{Job, JobContext, JobError, JobSettings, Outcome};
 use super::schedule::{Due, Schedule};
 use crate::clock::{days, earlier_by};
-use crate::team::credit_and_spike_alerts::credits_low;
-use crate::team::usage::sync_usage;
+use crate::team::credit_and_spike_alerts::WarningLevels;
 
 /// Every job the bot runs.
 pub fn standard_jobs() -> Vec<Arc<dyn Job>> {
@@ -40,14 +39,10 @@ impl Job for SyncUsage {
 
     async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
         let team = &context.team;
-        let summary = sync_usage(
-            team.api.as_ref(),
-            &team.store,
-            &context.settings.listing,
-            team.now(),
-        )
-        .await
-        .map_err(JobError::retry)?;
+        let summary = team
+            .sync_usage(&context.settings.listing)
+            .await
+            .map_err(JobError::retry)?;
         // The snapshot is stored; a failure from here on is not a reason to sync again.
         let alerts = match team
             .due_budget_alerts(&context.settings.alerts.thresholds)
@@ -92,7 +87,7 @@ impl Job for Housekeeping {
 
     async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
         let team = &context.team;
-        if let Some(path) = team.store.vanished_file() {
+        if let Some(path) = team.vanished_database_file() {
             tracing::error!(
                 path = %path.display(),
                 "the database file was deleted or moved while the bot runs: what it records now is lost when it stops; stop the bot and put the file back"
@@ -139,37 +134,26 @@ impl Job for TeamChecks {
     }
 
     async fn run(&self, context: &JobContext, _due: &Due) -> Result<Outcome, JobError> {
-        let team = &context.team;
         let alerts = &context.settings.alerts;
-        let now = team.now();
-        let today = now.format("%Y-%m-%d").to_string();
-        let mut said = Vec::new();
-        let credits = team.api.credits().await.map_err(JobError::retry)?;
-        let burn = team.daily_burn().await.map_err(JobError::retry)?;
-        if let Some(low) = credits_low(credits, burn, alerts.credits_floor, alerts.runway_days)
-            && team
-                .store
-                .claim_notice("credits_low", "team", &today, now)
-                .await
-                .map_err(JobError::retry)?
-        {
-            context.notifier.credits_low(&low).await;
-            said.push("credits low".to_string());
-        }
-        let spikes = team
-            .spikes(alerts.spike_factor_percent, alerts.spike_min)
+        let levels = WarningLevels {
+            credits_floor: alerts.credits_floor,
+            runway_days: alerts.runway_days,
+            spike_factor_percent: alerts.spike_factor_percent,
+            spike_min: alerts.spike_min,
+        };
+        let notices = context
+            .team
+            .due_team_notices(&levels)
             .await
             .map_err(JobError::retry)?;
-        for spike in spikes {
-            if team
-                .store
-                .claim_notice("spike", spike.member.name.as_str(), &today, now)
-                .await
-                .map_err(JobError::retry)?
-            {
-                context.notifier.spike(&spike).await;
-                said.push(format!("spike {}", spike.member.name));
-            }
+        let mut said = Vec::new();
+        if let Some(low) = &notices.credits_low {
+            context.notifier.credits_low(low).await;
+            said.push("credits low".to_string());
+        }
+        for spike in &notices.spikes {
+            context.notifier.spike(spike).await;
+            said.push(format!("spike {}", spike.member.name));
         }
         Ok(if said.is_empty() {
             "nothing to report".to_string()
@@ -198,12 +182,10 @@ impl Job for Prune {
         let now = team.now();
         let cutoff = earlier_by(now, days(context.settings.sync.snapshot_retention_days));
         let snapshots = team
-            .store
             .prune_snapshots(cutoff)
             .await
             .map_err(JobError::retry)?;
         let runs = team
-            .store
             .prune_job_runs(
                 &["sync", "housekeeping", "team_checks"],
                 earlier_by(now, days(7)),
@@ -308,10 +290,12 @@ impl Job for WeeklyDigest {
                 }
             })?;
         let late = due.late.then_some(due.scheduled_at);
-        let (digest, chart) =
-            crate::report::prepare_digest(&context.team, &context.settings.digest, week, late)
-                .await
-                .map_err(JobError::retry)?;
+        let digest = context
+            .team
+            .weekly_digest(&context.settings.digest, week)
+            .await
+            .map_err(JobError::retry)?;
+        let (digest, chart) = crate::report::prepare_digest(digest, late);
         let nonce = format!("dg{}", due.period.replace('-', ""));
         let message_id = context
             .notifier

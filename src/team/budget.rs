@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Member, Team, TeamError, TeamKey, Tier};
+use super::{Caller, DiscordId, Member, Team, TeamError, TeamKey, Tier};
 use crate::domain::{KeyHash, Usage};
 use crate::money::Usd;
 use crate::reset::{BudgetWindow, LimitReset};
@@ -49,14 +49,26 @@ impl BudgetStatus {
 }
 
 impl Team {
-    /// The budget of the member linked to `user`. Live figures are asked of OpenRouter for at
-    /// most `live_timeout`; after that the last stored figures are shown with their time.
+    /// Fails unless the caller may see the budget of `user`: their own, or anyone's for admins.
+    pub fn may_see_budget_of(&self, caller: &Caller, user: DiscordId) -> Result<(), TeamError> {
+        if user == caller.id {
+            return Ok(());
+        }
+        self.require_admin(caller)
+            .map_err(|_| TeamError::user("Only team admins can see other members' budgets."))
+    }
+
+    /// The budget of the member linked to `user` (who holds `role_ids`), as `caller` may see it.
+    /// Live figures are asked of OpenRouter for at most `live_timeout`; after that the last
+    /// stored figures are shown with their time.
     pub async fn budget(
         &self,
-        user: super::DiscordId,
+        caller: &Caller,
+        user: DiscordId,
         role_ids: &[u64],
         live_timeout: Duration,
     ) -> Result<BudgetStatus, TeamError> {
+        self.may_see_budget_of(caller, user)?;
         let member = self.linked_member(user).await.map_err(|_| {
             TeamError::user(
                 "You have no key yet, so there is no budget to show. Run /mykey to request one.",

@@ -1,4 +1,5 @@
-//! Team-level warnings: credits running low, and a member's spend spiking.
+//! Team-level warnings: credits running low (told once a day at most), and a member's spend
+//! spiking (told once per member per day).
 
 use std::collections::HashMap;
 
@@ -25,6 +26,28 @@ pub struct Spike {
     pub today: Usd,
     /// Their average daily spend over the previous 7 days.
     pub usual: Usd,
+}
+
+/// When the team-level warnings are due (from `[alerts]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WarningLevels {
+    /// Warn when the balance falls under this.
+    pub credits_floor: Usd,
+    /// Warn when the credits last fewer days than this at the current pace.
+    pub runway_days: i64,
+    /// A member's day is a spike above this many percent of their trailing daily average...
+    pub spike_factor_percent: i64,
+    /// ...and above this amount.
+    pub spike_min: Usd,
+}
+
+/// The team-level warnings due now, each claimed so it is told once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TeamNotices {
+    /// The credits are running low, and nobody was told today.
+    pub credits_low: Option<CreditsLow>,
+    /// Members whose spend spiked today, each not yet told today.
+    pub spikes: Vec<Spike>,
 }
 
 /// Whether the credits call for a warning: balance under the floor, or runway under `runway_days`.
@@ -67,6 +90,40 @@ fn by_day(spend: &[DaySpend]) -> HashMap<i64, HashMap<&str, Usd>> {
 }
 
 impl Team {
+    /// The warnings due now. Everything is read before anything is claimed, so a failed read
+    /// leaves every warning to the next try; each returned warning has been claimed in the
+    /// database (credits once a UTC day, a spike once per member per UTC day), so the caller
+    /// tells it exactly once.
+    pub async fn due_team_notices(&self, levels: &WarningLevels) -> Result<TeamNotices, TeamError> {
+        let now = self.now();
+        let today = now.format("%Y-%m-%d").to_string();
+        let credits = self.api.credits().await?;
+        let burn = self.daily_burn().await?;
+        let low = credits_low(credits, burn, levels.credits_floor, levels.runway_days);
+        let spikes = self
+            .spikes(levels.spike_factor_percent, levels.spike_min)
+            .await?;
+        let mut notices = TeamNotices::default();
+        if let Some(low) = low
+            && self
+                .store
+                .claim_notice("credits_low", "team", &today, now)
+                .await?
+        {
+            notices.credits_low = Some(low);
+        }
+        for spike in spikes {
+            if self
+                .store
+                .claim_notice("spike", spike.member.name.as_str(), &today, now)
+                .await?
+            {
+                notices.spikes.push(spike);
+            }
+        }
+        Ok(notices)
+    }
+
     /// The account's average daily spend over the last 7 full UTC days.
     pub async fn daily_burn(&self) -> Result<Usd, TeamError> {
         let today = self.now().timestamp().div_euclid(86_400);

@@ -11,9 +11,12 @@ pub mod error;
 pub mod gateway_token;
 pub mod guardrails;
 pub mod import;
+pub mod job_runs;
 pub mod key_actions;
+pub mod key_table;
 pub mod lifecycle;
 pub mod model_policy;
+pub mod my_key;
 pub mod permissions;
 pub mod provisioning;
 pub mod reason;
@@ -136,16 +139,38 @@ impl From<&Caller> for Actor {
 }
 
 /// The team: its rules and the services its flows use.
+///
+/// Its fields are private: the Discord layer, the jobs and the reports reach the database and
+/// OpenRouter only through its methods, which hold the rules and check admin rights.
 #[derive(Clone)]
 pub struct Team {
-    pub store: Store,
-    pub api: Arc<dyn ManagementApi>,
-    pub rules: Arc<TeamRules>,
-    pub clock: Arc<dyn Clock>,
-    pub announcer: Arc<dyn Announcer>,
+    store: Store,
+    api: Arc<dyn ManagementApi>,
+    rules: Arc<TeamRules>,
+    clock: Arc<dyn Clock>,
+    announcer: Arc<dyn Announcer>,
 }
 
 impl Team {
+    /// The team working on `store` and `api` under `rules`, telling time by `clock` and
+    /// announcing audit lines through `announcer`.
+    pub fn new(
+        store: Store,
+        api: Arc<dyn ManagementApi>,
+        rules: TeamRules,
+        clock: Arc<dyn Clock>,
+        announcer: Arc<dyn Announcer>,
+    ) -> Team {
+        Team {
+            store,
+            api,
+            rules: Arc::new(rules),
+            clock,
+            announcer,
+        }
+    }
+
+    /// What time it is for the team's rules.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
@@ -170,6 +195,12 @@ impl Team {
         self.store.append_audit(&entry).await?;
         self.announcer.announce(audit::describe(&entry)).await;
         Ok(())
+    }
+
+    /// The database file, when it was deleted or moved while the bot runs (what is recorded
+    /// from then on is lost when the bot stops).
+    pub fn vanished_database_file(&self) -> Option<&std::path::Path> {
+        self.store.vanished_file()
     }
 
     /// Whether the caller is an admin under this team's rules.

@@ -269,8 +269,9 @@ impl Team {
         Ok(expired)
     }
 
-    /// Requests waiting for an admin, oldest first.
-    pub async fn pending_requests(&self) -> Result<Vec<KeyRequest>, TeamError> {
+    /// Requests waiting for an admin, oldest first (admins only).
+    pub async fn pending_requests(&self, caller: &Caller) -> Result<Vec<KeyRequest>, TeamError> {
+        self.require_admin(caller)?;
         Ok(self
             .store
             .requests_with_status(RequestStatus::Pending)
@@ -288,5 +289,43 @@ impl Team {
     /// The caller's request still in flight, if any.
     pub async fn open_request_of(&self, user: DiscordId) -> Result<Option<KeyRequest>, TeamError> {
         Ok(self.store.open_request_for(user).await?)
+    }
+
+    /// A request an admin is about to decide on (admins only): the deny form opens on it while
+    /// it is still pending.
+    pub async fn request_to_decide(
+        &self,
+        admin: &Caller,
+        request_id: i64,
+    ) -> Result<KeyRequest, TeamError> {
+        self.require_admin(admin)?;
+        self.request_or_error(request_id).await
+    }
+
+    /// The tier a request's card shows: the one it was filed under, or the default tier when
+    /// that one is no longer configured.
+    pub fn tier_of_request(&self, request: &KeyRequest) -> &Tier {
+        let tiers = &self.rules.tiers;
+        tiers
+            .get(&request.tier)
+            .unwrap_or_else(|| tiers.default_tier())
+    }
+
+    /// Remembers where a request's approval card was posted, so later decisions update it.
+    pub async fn record_approval_card(
+        &self,
+        request_id: i64,
+        channel: DiscordId,
+        message: DiscordId,
+    ) -> Result<(), TeamError> {
+        Ok(self
+            .store
+            .set_approval_message(request_id, channel, message)
+            .await?)
+    }
+
+    /// Records that the member could not be told of the decision by DM (the card says so).
+    pub async fn record_decision_dm_failed(&self, request_id: i64) -> Result<(), TeamError> {
+        Ok(self.store.set_request_dm_failed(request_id, true).await?)
     }
 }

@@ -126,8 +126,9 @@ impl Team {
         Ok(self.store.member(member.id).await?.unwrap_or(member))
     }
 
-    /// Every member with their current tier and key.
-    pub async fn roster(&self) -> Result<Vec<RosterEntry>, TeamError> {
+    /// Every member with their current tier and key (admins only).
+    pub async fn roster(&self, caller: &Caller) -> Result<Vec<RosterEntry>, TeamError> {
+        self.require_admin(caller)?;
         let mut entries = Vec::new();
         for member in self.store.members().await? {
             let key = self
@@ -145,6 +146,11 @@ impl Team {
             entries.push(RosterEntry { member, tier, key });
         }
         Ok(entries)
+    }
+
+    /// Whether this Discord account is linked to a member (who may have left since).
+    pub async fn is_on_roster(&self, user: DiscordId) -> Result<bool, TeamError> {
+        Ok(self.store.member_by_discord_id(user).await?.is_some())
     }
 
     /// The active member linked to this Discord account, or a message saying there is none.

@@ -3,7 +3,7 @@
 
 use super::reason::members_reason;
 use super::requests::Decided;
-use super::{Actor, Caller, MemberStatus, Team, TeamError, TeamKey};
+use super::{Actor, Caller, DiscordId, MemberStatus, Team, TeamError, TeamKey};
 use crate::domain::{KeyHash, TopUp, TopUpStatus};
 use crate::money::Usd;
 use crate::openrouter::{KeyUpdate, LimitChange};
@@ -300,5 +300,28 @@ impl Team {
                 .unwrap_or(key.name),
             None => key.name,
         })
+    }
+
+    /// The name of the key, or its hash when the key is no longer known.
+    pub async fn key_name_of(&self, key_hash: &str) -> Result<String, TeamError> {
+        Ok(self
+            .store
+            .key(key_hash)
+            .await?
+            .map(|k| k.name)
+            .unwrap_or_else(|| key_hash.to_string()))
+    }
+
+    /// Remembers where a top-up's card was posted, so the decision updates it.
+    pub async fn record_top_up_card(
+        &self,
+        top_up_id: i64,
+        channel: DiscordId,
+        message: DiscordId,
+    ) -> Result<(), TeamError> {
+        Ok(self
+            .store
+            .set_top_up_card(top_up_id, channel, message)
+            .await?)
     }
 }

@@ -30,3 +30,10 @@ pub async fn sync_usage(
     );
     Ok(summary)
 }
+
+impl super::Team {
+    /// Lists every key of the team's account and stores a snapshot of each, as of now.
+    pub async fn sync_usage(&self, listing: &KeyListing) -> Result<SyncSummary, SyncError> {
+        sync_usage(self.api.as_ref(), &self.store, listing, self.now()).await
+    }
+}

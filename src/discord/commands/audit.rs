@@ -2,7 +2,6 @@
 
 use crate::discord::types::{BotError, Context};
 use crate::discord::{caller, pages, render};
-use crate::team::TeamError;
 
 /// The latest admin and lifecycle actions (admins only).
 #[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
@@ -14,13 +13,11 @@ pub async fn audit(
     count: Option<i64>,
 ) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
-    let team = &ctx.data().team;
-    team.require_admin(&caller)?;
-    let entries = team
-        .store
-        .recent_audit(count.unwrap_or(20).clamp(1, 500))
-        .await
-        .map_err(TeamError::from)?;
+    let entries = ctx
+        .data()
+        .team
+        .recent_audit(&caller, count.unwrap_or(20))
+        .await?;
     let lines: Vec<String> = entries
         .iter()
         .map(|e| {

@@ -1,15 +1,13 @@
 //! `/keys`: every key, and what admins can do to a member's key.
 
-use std::collections::HashMap;
-
 use poise::serenity_prelude as serenity;
 
 use super::team::say;
-use crate::clock::{days, earlier_by};
 use crate::discord::types::{BotError, Context};
 use crate::discord::{caller, pages, render};
 use crate::money::Usd;
 use crate::reset::LimitReset;
+use crate::team::key_table::KeyFilter;
 use crate::team::{DiscordId, TeamError};
 
 /// Manage the team's keys (admins only).
@@ -36,41 +34,19 @@ pub async fn list(
     #[description = "Only keys without spend for lifecycle.idle_key_days"] idle: Option<bool>,
 ) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
-    let team = &ctx.data().team;
-    team.require_admin(&caller)?;
-    let members: HashMap<i64, String> = team
-        .store
-        .members()
-        .await
-        .map_err(TeamError::from)?
-        .into_iter()
-        .map(|m| (m.id, m.name.to_string()))
-        .collect();
-    let only_idle = idle.unwrap_or(false);
-    let (keys, idle_since) = if only_idle {
-        let cutoff = earlier_by(team.now(), days(team.rules.idle_key_days));
-        let idle = team
-            .store
-            .idle_keys(cutoff)
-            .await
-            .map_err(TeamError::from)?;
-        let since: HashMap<String, chrono::DateTime<chrono::Utc>> =
-            idle.iter().map(|(k, at)| (k.hash.clone(), *at)).collect();
-        (idle.into_iter().map(|(k, _)| k).collect::<Vec<_>>(), since)
-    } else {
-        (
-            team.store.live_keys().await.map_err(TeamError::from)?,
-            HashMap::new(),
-        )
+    let filter = KeyFilter {
+        unowned: unowned.unwrap_or(false),
+        idle: idle.unwrap_or(false),
     };
-    let only_unowned = unowned.unwrap_or(false);
-    let lines: Vec<String> = keys
+    let rows = ctx.data().team.key_table(&caller, filter).await?;
+    let lines: Vec<String> = rows
         .iter()
-        .filter(|k| !only_unowned || k.member_id.is_none())
-        .map(|k| {
-            let owner = k
-                .member_id
-                .and_then(|id| members.get(&id).cloned())
+        .map(|row| {
+            let k = &row.key;
+            let owner = row
+                .owner
+                .as_ref()
+                .map(|name| name.to_string())
                 .unwrap_or_else(|| "(unowned)".into());
             format!(
                 "**{owner}** `{}` · today {} · week {} · month {} · {}{}{}",
@@ -83,14 +59,13 @@ pub async fn list(
                     None => "no limit".into(),
                 },
                 if k.disabled { " · disabled" } else { "" },
-                idle_since
-                    .get(&k.hash)
-                    .map(|at| format!(" · no spend since {}", render::when(*at)))
+                row.idle_since
+                    .map(|at| format!(" · no spend since {}", render::when(at)))
                     .unwrap_or_default()
             )
         })
         .collect();
-    let title = if only_unowned {
+    let title = if filter.unowned {
         "Keys no member owns"
     } else {
         "Team keys"

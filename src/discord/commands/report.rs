@@ -7,7 +7,6 @@ use crate::discord::digest::{DigestMessage, digest_message_parts};
 use crate::discord::notify::quiet;
 use crate::discord::types::{BotError, Context};
 use crate::report::prepare_digest;
-use crate::team::TeamError;
 use crate::team::digest::Digest;
 
 /// The weekly digest (admins only).
@@ -27,12 +26,15 @@ pub async fn report(_ctx: Context<'_>) -> Result<(), BotError> {
 pub async fn preview(ctx: Context<'_>) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
     let data = ctx.data();
+    // Checked before deferring too, so a refusal is answered at once.
     data.team.require_admin(&caller)?;
     ctx.defer_ephemeral().await?;
     let week = Digest::last_full_week(data.team.now(), data.digest.timezone);
-    let (digest, chart) = prepare_digest(&data.team, &data.digest, week, None)
-        .await
-        .map_err(TeamError::from)?;
+    let digest = data
+        .team
+        .weekly_digest_for(&caller, &data.digest, week)
+        .await?;
+    let (digest, chart) = prepare_digest(digest, None);
     for part in digest_message_parts(&digest, chart.as_ref()) {
         ctx.send(reply(&part)).await?;
     }
@@ -44,12 +46,15 @@ pub async fn preview(ctx: Context<'_>) -> Result<(), BotError> {
 pub async fn post(ctx: Context<'_>) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
     let data = ctx.data();
+    // Checked before deferring too, so a refusal is answered at once.
     data.team.require_admin(&caller)?;
     ctx.defer_ephemeral().await?;
     let week = Digest::last_full_week(data.team.now(), data.digest.timezone);
-    let (digest, chart) = prepare_digest(&data.team, &data.digest, week, None)
-        .await
-        .map_err(TeamError::from)?;
+    let digest = data
+        .team
+        .weekly_digest_for(&caller, &data.digest, week)
+        .await?;
+    let (digest, chart) = prepare_digest(digest, None);
     // The interaction's id makes the nonce: a retried request cannot post twice.
     let nonce = format!("rp{}", ctx.id() % 1_000_000_000_000_000);
     for (i, part) in digest_message_parts(&digest, chart.as_ref())

@@ -17,8 +17,7 @@ const PER_PAGE: usize = 4;
 pub async fn requests(ctx: Context<'_>) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
     let data = ctx.data();
-    data.team.require_admin(&caller)?;
-    let (embeds, rows) = page(data, 0).await?;
+    let (embeds, rows) = page(data, &caller, 0).await?;
     let reply = embeds
         .into_iter()
         .fold(poise::CreateReply::default(), |reply, embed| {
@@ -42,17 +41,17 @@ pub async fn send_page(
     responder: &mut Responder<'_>,
     number: usize,
 ) -> Result<(), BotError> {
-    data.team.require_admin(caller)?;
-    let (embeds, rows) = page(data, number).await?;
+    let (embeds, rows) = page(data, caller, number).await?;
     responder.update_message(embeds, rows).await?;
     Ok(())
 }
 
 async fn page(
     data: &Data,
+    caller: &Caller,
     number: usize,
 ) -> Result<(Vec<CreateEmbed>, Vec<CreateActionRow>), BotError> {
-    let pending = data.team.pending_requests().await?;
+    let pending = data.team.pending_requests(caller).await?;
     if pending.is_empty() {
         return Ok((
             vec![

@@ -89,10 +89,10 @@ pub async fn tier(
 #[poise::command(slash_command, guild_only)]
 pub async fn list(ctx: Context<'_>) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
-    let team = &ctx.data().team;
-    team.require_admin(&caller)?;
-    let lines: Vec<String> = team
-        .roster()
+    let lines: Vec<String> = ctx
+        .data()
+        .team
+        .roster(&caller)
         .await?
         .iter()
         .map(|entry| {

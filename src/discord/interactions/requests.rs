@@ -8,7 +8,7 @@ use crate::discord::respond::{Defer, Responder};
 use crate::discord::types::BotError;
 use crate::discord::{notify, render};
 use crate::team::requests::{Decided, Filed};
-use crate::team::{DiscordId, KeyRequest, RequestStatus, TeamError, Tier};
+use crate::team::{DiscordId, KeyRequest, RequestStatus, Tier};
 
 /// "Request a key" on `/mykey`: the request form, unless a request is already in progress.
 pub(super) async fn open_form(click: &Click<'_>, r: &mut Responder<'_>) -> Result<(), BotError> {
@@ -21,11 +21,7 @@ pub(super) async fn open_form(click: &Click<'_>, r: &mut Responder<'_>) -> Resul
         .await?;
         return Ok(());
     }
-    let linked = team
-        .store
-        .member_by_discord_id(click.caller.id)
-        .await?
-        .is_some();
+    let linked = team.is_on_roster(click.caller.id).await?;
     r.modal(render::request_form(linked)).await?;
     Ok(())
 }
@@ -85,8 +81,7 @@ pub(super) async fn open_deny_form(
     request_id: i64,
 ) -> Result<(), BotError> {
     let team = &click.data.team;
-    team.require_admin(&click.caller)?;
-    let request = team.request_or_error(request_id).await?;
+    let request = team.request_to_decide(&click.caller, request_id).await?;
     if request.status != RequestStatus::Pending {
         r.say(&already(&request)).await?;
         return Ok(());
@@ -171,14 +166,12 @@ async fn post_approval_card(
             click
                 .data
                 .team
-                .store
-                .set_approval_message(
+                .record_approval_card(
                     request.id,
                     DiscordId(approvals.get()),
                     DiscordId(message.get()),
                 )
-                .await
-                .map_err(TeamError::from)?;
+                .await?;
         }
         Err(e) => {
             tracing::error!(error = %e, request = request.id, "could not post the approval card; /requests still lists it")
@@ -231,10 +224,8 @@ async fn after_decision(
         click
             .data
             .team
-            .store
-            .set_request_dm_failed(request.id, true)
-            .await
-            .map_err(TeamError::from)?;
+            .record_decision_dm_failed(request.id)
+            .await?;
         if let Ok(request) = click.data.team.request_or_error(request.id).await {
             refresh_card(click, &request).await;
         }
@@ -244,11 +235,7 @@ async fn after_decision(
 
 /// The request's tier and whether its member is on the roster, as its card shows them.
 fn card_context(click: &Click<'_>, request: &KeyRequest) -> (Tier, bool) {
-    let tiers = &click.data.team.rules.tiers;
-    let tier = tiers
-        .get(&request.tier)
-        .unwrap_or_else(|| tiers.default_tier())
-        .clone();
+    let tier = click.data.team.tier_of_request(request).clone();
     (tier, request.member_id.is_some())
 }
 

@@ -60,13 +60,12 @@ pub(super) async fn submit(
         .await
     {
         Ok(message) => {
-            team.store
-                .set_top_up_card(
-                    top_up.id,
-                    DiscordId(approvals.get()),
-                    DiscordId(message.id.get()),
-                )
-                .await?;
+            team.record_top_up_card(
+                top_up.id,
+                DiscordId(approvals.get()),
+                DiscordId(message.id.get()),
+            )
+            .await?;
         }
         Err(e) => {
             tracing::error!(error = %e, top_up = top_up.id, "could not post the top-up card")
@@ -123,12 +122,7 @@ async fn decide(
         }
         Decided::Done(top_up) => top_up,
     };
-    let key_name = team
-        .store
-        .key(&top_up.key_hash)
-        .await?
-        .map(|k| k.name)
-        .unwrap_or_else(|| top_up.key_hash.clone());
+    let key_name = team.key_name_of(&top_up.key_hash).await?;
     let who = team.key_owner_name(&top_up.key_hash).await?;
     r.say(&format!(
         "Top-up #{id} {}.",

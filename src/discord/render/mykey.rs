@@ -6,6 +6,7 @@ use serenity::{ButtonStyle, CreateActionRow, CreateEmbed, CreateEmbedFooter};
 use super::requests::denial_reason;
 use super::{BLUE, GREEN, GREY, RED, YELLOW, button, key_name, models_line, truncate, when};
 use crate::discord::custom_id::Action;
+use crate::team::my_key::MyKey;
 use crate::team::{KeyRequest, RequestStatus, TeamKey, Tier};
 
 /// What `/mykey` shows.
@@ -16,6 +17,18 @@ pub enum MyKeyView<'a> {
     Request(&'a KeyRequest),
     /// The member's key, under its tier.
     Key { key: &'a TeamKey, tier: &'a Tier },
+}
+
+impl<'a> From<&'a MyKey> for MyKeyView<'a> {
+    fn from(my_key: &'a MyKey) -> MyKeyView<'a> {
+        match my_key {
+            MyKey::NoKey { last } => MyKeyView::NoKey {
+                last: last.as_ref(),
+            },
+            MyKey::Request(request) => MyKeyView::Request(request),
+            MyKey::Key { key, tier } => MyKeyView::Key { key, tier },
+        }
+    }
 }
 
 /// `/mykey`'s embed and the buttons that act on what it shows.

@@ -7,6 +7,35 @@ use super::{
 };
 use crate::openrouter::ManagementApi;
 use crate::store::{Store, StoreError};
+use crate::team::{Caller, Team, TeamError};
+
+/// OpenRouter calls for the keys' activity a digest makes at a time.
+const ACTIVITY_CONCURRENCY: usize = 4;
+
+impl Team {
+    /// The digest of `week` as things stand now, with OpenRouter's figures where it answers.
+    pub async fn weekly_digest(
+        &self,
+        settings: &DigestSettings,
+        week: DigestWeek,
+    ) -> Result<Digest, TeamError> {
+        let data = load_digest_data(&self.store, week, settings, self.now()).await?;
+        let figures =
+            fetch_openrouter_figures(self.api.as_ref(), &data, ACTIVITY_CONCURRENCY).await;
+        Ok(Digest::build(&data, settings, &figures))
+    }
+
+    /// [`Team::weekly_digest`], asked for by a person (admins only).
+    pub async fn weekly_digest_for(
+        &self,
+        admin: &Caller,
+        settings: &DigestSettings,
+        week: DigestWeek,
+    ) -> Result<Digest, TeamError> {
+        self.require_admin(admin)?;
+        self.weekly_digest(settings, week).await
+    }
+}
 
 /// Reads the figures for `week` as they stand at `now`.
 pub async fn load_digest_data(
