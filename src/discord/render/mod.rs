@@ -177,7 +177,7 @@ mod tests {
             disabled: false,
             limit: Some(Usd::from_dollars(10)),
             reset: crate::reset::LimitReset::Daily,
-            usage: crate::openrouter::Usage::default(),
+            usage: crate::domain::Usage::default(),
             guardrail_id: None,
             created_at: at,
             expires_at: None,
