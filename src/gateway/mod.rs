@@ -3,4 +3,5 @@
 //! them to their tier's models.
 
 pub mod body;
+pub mod fair_use;
 pub mod usage;
