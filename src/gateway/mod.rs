@@ -4,4 +4,5 @@
 
 pub mod body;
 pub mod fair_use;
+pub mod refusal;
 pub mod usage;
