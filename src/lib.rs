@@ -8,9 +8,9 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod discord;
-pub mod fake;
 pub mod jobs;
 pub mod logging;
 pub mod money;
@@ -18,5 +18,7 @@ pub mod openrouter;
 pub mod report;
 pub mod reset;
 pub mod secret;
+#[cfg(feature = "demo")]
+pub mod stage;
 pub mod store;
 pub mod team;

@@ -275,7 +275,7 @@ mod tests {
         };
         let (embed, _) = card(&top_up, "mia", &"laptop-".repeat(800));
         let body = serde_json::json!({ "embeds": [embed] });
-        let refused = crate::fake::discord::limits::check_message(&body).summary();
+        let refused = fakes::discord::limits::check_message(&body).summary();
         assert_eq!(refused, "");
     }
 }
