@@ -29,7 +29,7 @@ pub enum StageError {
     /// The config text is not valid.
     #[error("the config for the fakes is not valid: {0}")]
     Config(#[from] ConfigError),
-    /// The bot failed to start, or did not start within [`START_TIMEOUT`].
+    /// The bot failed to start, or did not start within half a minute.
     #[error("the bot did not start: {0}")]
     Start(String),
     /// The bot started but did not connect and register its commands in time.

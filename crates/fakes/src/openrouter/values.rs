@@ -3,7 +3,7 @@
 //! two sides only meet in the JSON on the wire.
 
 use std::fmt;
-use std::ops::{Add, Sub};
+use std::ops::Add;
 
 /// Micro-dollars in one US dollar.
 const MICROS_PER_USD: i64 = 1_000_000;
@@ -59,13 +59,6 @@ impl Add for Usd {
     type Output = Usd;
     fn add(self, other: Usd) -> Usd {
         Usd(self.0.saturating_add(other.0))
-    }
-}
-
-impl Sub for Usd {
-    type Output = Usd;
-    fn sub(self, other: Usd) -> Usd {
-        Usd(self.0.saturating_sub(other.0))
     }
 }
 
