@@ -8,10 +8,10 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod discord;
 pub mod domain;
-pub mod fake;
 pub mod gateway;
 pub mod jobs;
 pub mod logging;
@@ -20,5 +20,7 @@ pub mod openrouter;
 pub mod report;
 pub mod reset;
 pub mod secret;
+#[cfg(feature = "demo")]
+pub mod stage;
 pub mod store;
 pub mod team;

@@ -18,10 +18,11 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let scrubber = Scrubber::default();
     let log_format = cli.log_format;
-    if let Some(Command::Demo(_)) = cli.command {
-        logging::init_with_default(log_format, scrubber.clone(), "error");
-    } else {
-        logging::init(log_format, scrubber.clone());
+    match cli.command {
+        // The demo prints its transcript; of the bot's own log only errors go with it.
+        #[cfg(feature = "demo")]
+        Some(Command::Demo(_)) => logging::init_with_default(log_format, scrubber.clone(), "error"),
+        _ => logging::init(log_format, scrubber.clone()),
     }
     match run(cli, &scrubber).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -35,6 +36,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
     let command = cli.command.unwrap_or(Command::Run);
     // The demo brings its own simulated services and config: no file or credentials to load.
+    #[cfg(feature = "demo")]
     if let Command::Demo(args) = &command {
         return cli::run_demo(args).await;
     }
@@ -55,6 +57,7 @@ async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
     match command {
         Command::Run => app::run(&config).await,
         Command::Check => cli::check(&cli.config, env).await,
+        #[cfg(feature = "demo")]
         Command::Demo(args) => cli::run_demo(&args).await,
         Command::Migrate => cli::migrate(&config).await,
         Command::Sync => cli::sync_now(&config).await,

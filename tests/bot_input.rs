@@ -5,9 +5,8 @@
 mod support;
 
 use chrono::Duration;
-use openrouter_team_bot::fake::discord::{ComponentClick, ModalSubmit, SlashCommand};
-use openrouter_team_bot::money::Usd;
-use openrouter_team_bot::openrouter::Usage;
+use fakes::discord::{ComponentClick, ModalSubmit, SlashCommand};
+use fakes::openrouter::{Usage, Usd};
 use support::bot::*;
 
 const UNKNOWN_BUTTON: &str = "This button is not one I recognise (it may be from an older version of the bot). Run /mykey or /requests again.";

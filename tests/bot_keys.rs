@@ -2,12 +2,13 @@
 
 mod support;
 
-use openrouter_team_bot::fake::discord::SlashCommand;
-use openrouter_team_bot::fake::openrouter::{Endpoint, Fault};
+use fakes::discord::SlashCommand;
+use fakes::openrouter::{self as fake, Endpoint, Fault};
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::Usage;
 use openrouter_team_bot::reset::LimitReset;
 use support::bot::*;
+use support::openrouter::fake_usage;
 
 fn usage(daily_cents: i64) -> Usage {
     let d = Usd::from_micros(daily_cents * 10_000);
@@ -25,7 +26,7 @@ on_each_database!(
         let h = Harness::start(db).await;
         h.member_gets_key(MIA, "mia").await;
         let hash = h.openrouter.keys()[0].hash.clone();
-        h.openrouter.set_usage(&hash, usage(550));
+        h.openrouter.set_usage(&hash, fake_usage(usage(550)));
 
         let live = h.runs(SlashCommand::new(MIA, "budget")).await;
         assert!(live.ephemeral());
@@ -104,7 +105,7 @@ on_each_database!(
         assert_eq!(keys.len(), 1);
         assert_ne!(keys[0].hash, old_hash);
         assert_eq!(keys[0].name, "team:mia:r2");
-        assert_eq!(keys[0].limit, Some(Usd::from_dollars(10)));
+        assert_eq!(keys[0].limit, Some(fake::Usd::from_dollars(10)));
 
         let card = h.mykey(MIA).await;
         let ask = h.clicks_and_sees(MIA, &card, "Revoke").await;
@@ -175,8 +176,8 @@ on_each_database!(
             reply.text()
         );
         let key = h.openrouter.key(&hash).unwrap();
-        assert_eq!(key.limit, Some(Usd::from_dollars(25)));
-        assert_eq!(key.limit_reset, LimitReset::Weekly);
+        assert_eq!(key.limit, Some(fake::Usd::from_dollars(25)));
+        assert_eq!(key.limit_reset, fake::LimitReset::Weekly);
 
         let bad = h
             .runs(
@@ -189,7 +190,7 @@ on_each_database!(
         assert!(bad.text().contains("cannot be negative"), "{}", bad.text());
         assert_eq!(
             h.openrouter.key(&hash).unwrap().limit,
-            Some(Usd::from_dollars(25))
+            Some(fake::Usd::from_dollars(25))
         );
 
         let reply = h

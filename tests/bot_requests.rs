@@ -3,8 +3,7 @@
 
 mod support;
 
-use openrouter_team_bot::money::Usd;
-use openrouter_team_bot::reset::LimitReset;
+use fakes::openrouter::{LimitReset, Usd};
 use support::bot::*;
 
 on_each_database!(
@@ -164,7 +163,7 @@ on_each_database!(two_admins_approving_at_once_approve_once, |db| async move {
 on_each_database!(
     people_who_are_not_admins_are_refused_and_nothing_changes,
     |db| async move {
-        use openrouter_team_bot::fake::discord::{ComponentClick, SlashCommand};
+        use fakes::discord::{ComponentClick, SlashCommand};
         let h = Harness::start(db).await;
         h.requests_key(MIA, Some("mia"), "evals").await;
         let card = h.card(1).await;
@@ -290,7 +289,7 @@ on_each_database!(an_auto_approved_tier_skips_the_card, |db| async move {
     let h = Harness::start(db).await;
     let link = h
         .runs(
-            openrouter_team_bot::fake::discord::SlashCommand::new(DANA, "team")
+            fakes::discord::SlashCommand::new(DANA, "team")
                 .subcommand("link")
                 .user("user", OLU)
                 .string("name", "olu")
@@ -320,7 +319,7 @@ on_each_database!(an_auto_approved_tier_skips_the_card, |db| async move {
 on_each_database!(
     a_lost_answer_to_post_keys_leaves_exactly_one_key,
     |db| async move {
-        use openrouter_team_bot::fake::openrouter::{Endpoint, Fault};
+        use fakes::openrouter::{Endpoint, Fault};
         let h = Harness::start(db).await;
         h.requests_key(MIA, Some("mia"), "evals").await;
         let card = h.card(1).await;
@@ -354,7 +353,7 @@ on_each_database!(
 on_each_database!(
     a_crash_while_creating_is_recovered_at_start_up,
     |db| async move {
-        use openrouter_team_bot::fake::openrouter::Endpoint;
+        use fakes::openrouter::Endpoint;
         use openrouter_team_bot::team::{DiscordId, RequestStatus};
         let h = Harness::start(db).await;
         // The bot died after moving the request to provisioning and after OpenRouter made the key.
@@ -434,8 +433,8 @@ on_each_database!(
             .wait_for_dm(MIA, |m| m.embed_text().contains("Request #1 was approved"))
             .await;
         h.openrouter.fail_always(
-            openrouter_team_bot::fake::openrouter::Endpoint::AssignKeys,
-            openrouter_team_bot::fake::openrouter::Fault::status(500),
+            fakes::openrouter::Endpoint::AssignKeys,
+            fakes::openrouter::Fault::status(500),
         );
 
         let failed = h.clicks_and_sees(MIA, &dm, "Reveal my key").await;
@@ -458,7 +457,7 @@ on_each_database!(
 /// Request #1 of MIA approved and then left in `provisioning` with a key made under its name,
 /// as a crash after OpenRouter created the key leaves it.
 async fn interrupted_creation(h: &Harness) {
-    use openrouter_team_bot::fake::openrouter::KeySeed;
+    use fakes::openrouter::KeySeed;
     h.requests_key(MIA, Some("mia"), "evals").await;
     let card = h.card(1).await;
     h.clicks_and_sees(DANA, &card, "Approve").await;
@@ -501,7 +500,7 @@ on_each_database!(
 on_each_database!(
     a_failing_recovery_at_start_up_does_not_stop_the_bot_and_is_retried,
     |db| async move {
-        use openrouter_team_bot::fake::openrouter::{Endpoint, Fault};
+        use fakes::openrouter::{Endpoint, Fault};
         use openrouter_team_bot::team::RequestStatus;
         let h = Harness::start(db).await;
         interrupted_creation(&h).await;
@@ -531,7 +530,7 @@ on_each_database!(
 on_each_database!(
     a_key_created_late_for_a_request_is_deleted_by_the_next_sync,
     |db| async move {
-        use openrouter_team_bot::fake::openrouter::KeySeed;
+        use fakes::openrouter::KeySeed;
         let h = Harness::start(db).await;
         h.member_gets_key(MIA, "mia").await;
         let mias = h.openrouter.keys_named("team:mia:r1");

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::Utc;
-use openrouter_team_bot::fake::discord::FakeDiscord;
-use openrouter_team_bot::fake::openrouter::{Endpoint, FakeOpenRouter, Fault, KeySeed};
+use fakes::discord::FakeDiscord;
+use fakes::openrouter::{self as fake, Endpoint, FakeOpenRouter, Fault, KeySeed};
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::{KeyHash, ManagementApi, Usage};
 use openrouter_team_bot::reset::LimitReset;
@@ -22,6 +22,7 @@ use support::bot::{
     ADMIN_ROLE, ALERTS, APPROVALS, DISCORD_TOKEN, GUILD, MIA, REPORTS, Story, eventually, secret_in,
 };
 use support::db::TestDb;
+use support::openrouter::fake_usage;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_openrouter-team-bot");
 const EXAMPLE: &str = include_str!("../config.example.toml");
@@ -305,17 +306,17 @@ fn usage_of(i: usize) -> Usage {
 fn seed_account(fake: &FakeOpenRouter) -> Vec<KeyHash> {
     (1..=ACCOUNT_KEYS)
         .map(|i| {
-            fake.add_key(KeySeed {
-                usage: usage_of(i),
-                limit: (i % 5 == 0).then(|| Usd::from_dollars(10)),
+            KeyHash(fake.add_key(KeySeed {
+                usage: fake_usage(usage_of(i)),
+                limit: (i % 5 == 0).then(|| fake::Usd::from_dollars(10)),
                 limit_reset: if i % 5 == 0 {
-                    LimitReset::Daily
+                    fake::LimitReset::Daily
                 } else {
-                    LimitReset::Never
+                    fake::LimitReset::Never
                 },
                 disabled: i % 50 == 0,
                 ..KeySeed::named(key_name(i))
-            })
+            }))
         })
         .collect()
 }
@@ -800,7 +801,7 @@ async fn check_of_the_example_config_without_credentials_names_both_variables() 
 async fn refused(text: &str, args: &[&str], expected: &[&str]) -> Run {
     let operator = Operator::with_config(text).env(
         "OPENROUTER_MANAGEMENT_KEY",
-        openrouter_team_bot::fake::openrouter::DEFAULT_MANAGEMENT_KEY,
+        fakes::openrouter::DEFAULT_MANAGEMENT_KEY,
     );
     let run = operator.runs(args).await.failed();
     let shown = if args[0] == "check" {

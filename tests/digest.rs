@@ -9,9 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
+use fakes::discord::{FakeDiscord, FakeGuild, Message};
 use openrouter_team_bot::discord::digest::{CHART_FILE, csv_file_name, digest_messages};
-use openrouter_team_bot::fake::discord::{FakeDiscord, FakeGuild, Message};
-use openrouter_team_bot::fake::usage::{SyntheticTeam, UsageKey};
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::{ActivityRow, Credits};
 use openrouter_team_bot::report::chart::{LAST_WEEK_COLOR, THIS_WEEK_COLOR};
@@ -26,6 +25,7 @@ use openrouter_team_bot::team::digest::{
 use openrouter_team_bot::team::{DiscordId, MemberName, NewKeyRequest, RequestKind};
 use serenity::all::{ChannelId, HttpBuilder};
 use support::picture::Picture;
+use support::usage::{SyntheticTeam, UsageKey};
 
 const MEMBERS: usize = 300;
 const UNOWNED: usize = 4;
@@ -737,4 +737,32 @@ async fn a_thousand_members_with_long_lists_stay_inside_discords_limits() {
         .map(|e| e["description"].as_str().unwrap_or("").lines().count())
         .sum::<usize>();
     assert_eq!(listed, 1_020);
+}
+
+/// The synthetic team itself, which the figures above are checked against.
+mod synthetic_team {
+    use super::*;
+
+    #[test]
+    fn member_names_are_distinct() {
+        let start = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let team = SyntheticTeam::generate(7, 1_000, 0, start, start);
+        let names: std::collections::HashSet<&MemberName> = team.members.iter().collect();
+        assert_eq!(names.len(), 1_000);
+    }
+
+    #[test]
+    fn counters_follow_the_spend_events() {
+        let t = |d, h| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+        let mut key = UsageKey::new("h", "k", t(1, 0));
+        key.spend(t(2, 10), Usd::from_dollars(2));
+        key.spend(t(2, 5), Usd::from_dollars(1));
+        key.spend(t(3, 1), Usd::from_dollars(4));
+        let usage = key.usage_at(t(3, 12));
+        assert_eq!(usage.total, Usd::from_dollars(7));
+        assert_eq!(usage.daily, Usd::from_dollars(4));
+        key.delete_at(t(3, 0));
+        assert_eq!(key.usage_at(t(4, 0)).total, Usd::from_dollars(3));
+        assert!(!key.exists_at(t(3, 0)));
+    }
 }

@@ -8,7 +8,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openrouter_team_bot::fake::discord::{
+use fakes::discord::{
     ADMINISTRATOR, ComponentClick, FakeDiscord, FakeGuild, FakeMember, ModalSubmit, ResponseStep,
     SlashCommand,
 };

@@ -6,10 +6,10 @@ mod support;
 
 use std::collections::HashSet;
 
-use openrouter_team_bot::fake::openrouter::{Endpoint, FakeOpenRouter, Fault, KeySeed};
+use fakes::openrouter::{self as fake, Endpoint, FakeOpenRouter, Fault, KeySeed};
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::{
-    ActivityRow, GuardrailSpec, KeyUpdate, LimitChange, ManagementApi, Usage,
+    GuardrailSpec, KeyHash, KeyUpdate, LimitChange, ManagementApi,
 };
 use openrouter_team_bot::reset::LimitReset;
 use serde_json::{Value, json};
@@ -102,24 +102,24 @@ async fn every_answer_of_the_fake_matches_the_spec() {
         checked: 0,
     };
     let mut limited = KeySeed::named("team:alice:r1");
-    limited.limit = Some(Usd::from_dollars(10));
-    limited.limit_reset = LimitReset::Daily;
-    limited.usage = Usage {
-        total: Usd::from_micros(25_500_000),
-        daily: Usd::from_micros(2_500_000),
-        weekly: Usd::from_dollars(5),
-        monthly: Usd::from_dollars(12),
+    limited.limit = Some(fake::Usd::from_dollars(10));
+    limited.limit_reset = fake::LimitReset::Daily;
+    limited.usage = fake::Usage {
+        total: fake::Usd::from_micros(25_500_000),
+        daily: fake::Usd::from_micros(2_500_000),
+        weekly: fake::Usd::from_dollars(5),
+        monthly: fake::Usd::from_dollars(12),
     };
-    let alice = fake.add_key(limited).0;
+    let alice = fake.add_key(limited);
     let mut disabled = KeySeed::named("team:bob:r2");
     disabled.disabled = true;
-    let bob = fake.add_key(disabled).0;
+    let bob = fake.add_key(disabled);
     fake.add_activity(
-        &openrouter_team_bot::openrouter::KeyHash(alice.clone()),
-        ActivityRow {
+        &alice,
+        fake::ActivityRow {
             date: "2026-11-23".into(),
             model: "openai/gpt-4o-mini".into(),
-            usage: Usd::from_micros(12_000),
+            usage: fake::Usd::from_micros(12_000),
             requests: 3,
             prompt_tokens: 300,
             completion_tokens: 150,
@@ -490,7 +490,12 @@ async fn every_body_the_client_sends_matches_the_spec() {
         return;
     };
     let h = Harness::start().await;
-    let seeded = h.fake.seed_keys(2, "team:member");
+    let seeded: Vec<KeyHash> = h
+        .fake
+        .seed_keys(2, "team:member")
+        .into_iter()
+        .map(KeyHash)
+        .collect();
 
     let mut full = new_key("team:alice:r1");
     full.limit = Some(Usd::from_micros(12_500_000));

@@ -3,8 +3,7 @@
 mod support;
 
 use chrono::Duration;
-use openrouter_team_bot::money::Usd;
-use openrouter_team_bot::openrouter::{KeyHash, Usage};
+use fakes::openrouter::{Usage, Usd};
 use support::bot::*;
 
 fn spent(dollars_cents: i64) -> Usage {
@@ -17,7 +16,8 @@ fn spent(dollars_cents: i64) -> Usage {
     }
 }
 
-fn key_of(h: &Harness, member: &str) -> KeyHash {
+/// The hash of `member`'s key at the fake OpenRouter.
+fn key_of(h: &Harness, member: &str) -> String {
     h.openrouter
         .keys()
         .into_iter()
@@ -27,7 +27,7 @@ fn key_of(h: &Harness, member: &str) -> KeyHash {
 }
 
 /// Sets the spend at the fake, moves five minutes on and runs the due jobs (a sync).
-async fn sync_with(h: &Harness, key: &KeyHash, cents: i64) {
+async fn sync_with(h: &Harness, key: &str, cents: i64) {
     h.openrouter.set_usage(key, spent(cents));
     h.advance(Duration::minutes(5));
     let ran = h.tick().await;
@@ -42,9 +42,9 @@ async fn sync_with(h: &Harness, key: &KeyHash, cents: i64) {
 /// top-up #1 in the approvals channel.
 async fn asks_for_five_dollars(
     h: &Harness,
-    dm: &openrouter_team_bot::fake::discord::Message,
+    dm: &fakes::discord::Message,
     reason: &str,
-) -> (String, openrouter_team_bot::fake::discord::Message) {
+) -> (String, fakes::discord::Message) {
     let form = h.clicks(MIA, dm, "Request top-up");
     let sent = h
         .discord
@@ -58,7 +58,7 @@ async fn asks_for_five_dollars(
     (told, card)
 }
 
-fn levels(alerts: &[openrouter_team_bot::fake::discord::Message]) -> Vec<String> {
+fn levels(alerts: &[fakes::discord::Message]) -> Vec<String> {
     alerts
         .iter()
         .map(|m| {
@@ -235,7 +235,7 @@ on_each_database!(
 );
 
 on_each_database!(low_credits_are_announced_once_a_day, |db| async move {
-    use openrouter_team_bot::openrouter::Credits;
+    use fakes::openrouter::Credits;
     let h = Harness::start(db).await;
     let credits_alerts = |h: &Harness| {
         h.discord
@@ -315,7 +315,7 @@ on_each_database!(
 on_each_database!(
     a_top_up_whose_answer_is_lost_is_applied_once_and_reverted_to_the_base,
     |db| async move {
-        use openrouter_team_bot::fake::openrouter::{Endpoint, Fault};
+        use fakes::openrouter::{Endpoint, Fault};
 
         let h = Harness::start(db).await;
         h.member_gets_key(MIA, "mia").await;

@@ -4,10 +4,9 @@
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};
+use fakes::discord::{Message, SlashCommand};
+use fakes::openrouter::{Usage, Usd};
 use openrouter_team_bot::app::{self, JobMode};
-use openrouter_team_bot::fake::discord::{Message, SlashCommand};
-use openrouter_team_bot::money::Usd;
-use openrouter_team_bot::openrouter::Usage;
 use support::bot::*;
 
 fn digest_posts(h: &Harness) -> Vec<Message> {

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
+use fakes::openrouter::{Endpoint, FakeOpenRouter, Fault};
 use openrouter_team_bot::app;
 use openrouter_team_bot::clock::ManualClock;
 use openrouter_team_bot::config::Config;
-use openrouter_team_bot::fake::openrouter::{Endpoint, FakeOpenRouter, Fault};
 use openrouter_team_bot::jobs::{
     Directory, Due, Job, JobContext, JobError, JobSettings, Notifier, Outcome, Runner, Schedule,
     standard_jobs,

@@ -4,15 +4,13 @@
 mod support;
 
 use chrono::Duration;
-use openrouter_team_bot::fake::discord::{FakeMember, SlashCommand};
-use openrouter_team_bot::fake::openrouter::KeySeed;
-use openrouter_team_bot::money::Usd;
-use openrouter_team_bot::openrouter::KeyHash;
-use openrouter_team_bot::reset::LimitReset;
+use fakes::discord::{FakeMember, SlashCommand};
+use fakes::openrouter::{KeySeed, LimitReset, Usd};
 use openrouter_team_bot::team::{DiscordId, MemberStatus};
 use support::bot::*;
 
-fn key_of(h: &Harness, member: &str) -> KeyHash {
+/// The hash of `member`'s key at the fake OpenRouter.
+fn key_of(h: &Harness, member: &str) -> String {
     h.openrouter
         .keys()
         .into_iter()
@@ -460,7 +458,7 @@ on_each_database!(an_existing_key_is_adopted_by_hash, |db| async move {
 on_each_database!(
     keys_import_links_keys_named_after_members_and_reports_the_rest,
     |db| async move {
-        use openrouter_team_bot::fake::openrouter::FakeOpenRouter;
+        use fakes::openrouter::FakeOpenRouter;
         use openrouter_team_bot::team::MemberName;
         let openrouter = FakeOpenRouter::start().await.unwrap();
         let now = chrono::Utc::now();

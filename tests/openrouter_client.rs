@@ -6,13 +6,13 @@ mod support;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use openrouter_team_bot::fake::openrouter::{
-    Caller, DEFAULT_WORKSPACE_ID, Endpoint, FakeOpenRouter, Fault, KeySeed,
+use fakes::openrouter::{
+    self as fake, Caller, DEFAULT_WORKSPACE_ID, Endpoint, FakeOpenRouter, Fault, KeySeed,
 };
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::{
-    ActivityRow, ApiError, Credits, GuardrailSpec, KeyHash, KeyListing, KeyUpdate, LimitChange,
-    ManagementApi, Usage, list_all_keys,
+    ActivityRow, ApiError, GuardrailSpec, KeyHash, KeyListing, KeyUpdate, LimitChange,
+    ManagementApi, list_all_keys,
 };
 use openrouter_team_bot::reset::LimitReset;
 use secrecy::ExposeSecret;
@@ -20,6 +20,11 @@ use serde_json::json;
 use support::openrouter::{
     Harness, MAX_ATTEMPTS, assert_hides_secrets, client, fast_settings, new_key,
 };
+
+/// Hashes from the fake, as the client names them.
+fn hashes(from_the_fake: Vec<String>) -> Vec<KeyHash> {
+    from_the_fake.into_iter().map(KeyHash).collect()
+}
 
 /// The error of `result`, after checking that it shows no key.
 fn error_of<T: std::fmt::Debug>(result: Result<T, ApiError>, fake: &FakeOpenRouter) -> ApiError {
@@ -43,7 +48,7 @@ fn listing(concurrency: usize, include_disabled: bool) -> KeyListing {
 #[tokio::test]
 async fn listing_250_keys_one_page_at_a_time_takes_three_calls() {
     let h = Harness::start().await;
-    let seeded = h.fake.seed_keys(250, "team:member");
+    let seeded = hashes(h.fake.seed_keys(250, "team:member"));
 
     let keys = list_all_keys(&h.api, &listing(1, true)).await.unwrap();
 
@@ -105,7 +110,7 @@ async fn a_workspace_listing_sees_only_that_workspace() {
     h.fake.seed_keys(3, "default:");
     let mut seed = KeySeed::named("other:1");
     seed.workspace_id = Some(other.to_string());
-    let other_key = h.fake.add_key(seed);
+    let other_key = KeyHash(h.fake.add_key(seed));
 
     let default_only = list_all_keys(&h.api, &listing(1, true)).await.unwrap();
     let other_only = list_all_keys(
@@ -141,7 +146,7 @@ async fn a_workspace_listing_sees_only_that_workspace() {
 #[tokio::test]
 async fn a_rate_limited_call_waits_what_retry_after_says_then_succeeds() {
     let h = Harness::start().await;
-    let hash = h.fake.add_key(KeySeed::named("team:alice:r1"));
+    let hash = KeyHash(h.fake.add_key(KeySeed::named("team:alice:r1")));
     h.fake
         .fail_next(Endpoint::GetKey, 1, Fault::rate_limited(Some(1)));
 
@@ -199,7 +204,7 @@ async fn rate_limits_without_retry_after_back_off_and_give_up_after_max_attempts
 async fn server_errors_that_never_end_fail_after_max_attempts() {
     for status in [500, 502, 503, 504] {
         let h = Harness::start().await;
-        let hash = h.fake.add_key(KeySeed::named("team:alice:r1"));
+        let hash = KeyHash(h.fake.add_key(KeySeed::named("team:alice:r1")));
         h.fake.fail_always(Endpoint::GetKey, Fault::status(status));
 
         let error = error_of(h.api.get_key(&hash).await, &h.fake);
@@ -219,7 +224,7 @@ async fn server_errors_that_never_end_fail_after_max_attempts() {
 #[tokio::test]
 async fn a_server_error_that_passes_is_retried_away() {
     let h = Harness::start().await;
-    let hash = h.fake.add_key(KeySeed::named("team:alice:r1"));
+    let hash = KeyHash(h.fake.add_key(KeySeed::named("team:alice:r1")));
     h.fake.fail_next(Endpoint::UpdateKey, 2, Fault::status(500));
 
     let update = KeyUpdate {
@@ -246,7 +251,7 @@ async fn client_errors_are_not_retried() {
 #[tokio::test]
 async fn a_read_that_times_out_is_retried() {
     let h = Harness::start().await;
-    let hash = h.fake.add_key(KeySeed::named("team:alice:r1"));
+    let hash = KeyHash(h.fake.add_key(KeySeed::named("team:alice:r1")));
     h.fake
         .fail_next(Endpoint::GetKey, 1, Fault::Delay(Duration::from_secs(30)));
 
@@ -516,9 +521,9 @@ async fn a_created_key_shows_its_plaintext_once_and_only_through_the_secret() {
             "expires_at": "2099-01-01T00:00:00Z"
         }))
     );
-    let held = h.fake.key(&created.key.hash).unwrap();
+    let held = h.fake.key(created.key.hash.as_str()).unwrap();
     assert_eq!(held.name, "team:alice:r1");
-    assert_eq!(held.limit, Some(Usd::from_dollars(10)));
+    assert_eq!(held.limit, Some(fake::Usd::from_dollars(10)));
 
     // The plaintext is a regular key of the account from now on.
     let as_member = h.client_with_key(&plaintext);
@@ -531,9 +536,9 @@ async fn a_created_key_shows_its_plaintext_once_and_only_through_the_secret() {
 async fn an_update_sends_only_the_fields_it_changes() {
     let h = Harness::start().await;
     let mut seed = KeySeed::named("team:alice:r1");
-    seed.limit = Some(Usd::from_dollars(10));
-    seed.limit_reset = LimitReset::Weekly;
-    let hash = h.fake.add_key(seed);
+    seed.limit = Some(fake::Usd::from_dollars(10));
+    seed.limit_reset = fake::LimitReset::Weekly;
+    let hash = KeyHash(h.fake.add_key(seed));
 
     let disable = KeyUpdate {
         disabled: Some(true),
@@ -576,8 +581,8 @@ async fn an_update_sends_only_the_fields_it_changes() {
     assert_eq!(limited.name, "team:alice:r1b");
     assert_eq!(limited.limit, Some(Usd::from_micros(12_500_000)));
     assert_eq!(limited.limit_reset, LimitReset::Monthly);
-    let held = h.fake.key(&hash).unwrap();
-    assert_eq!(held.limit, Some(Usd::from_micros(12_500_000)));
+    let held = h.fake.key(hash.as_str()).unwrap();
+    assert_eq!(held.limit, Some(fake::Usd::from_micros(12_500_000)));
     assert!(held.disabled);
 }
 
@@ -585,16 +590,16 @@ async fn an_update_sends_only_the_fields_it_changes() {
 async fn limit_remaining_counts_the_spend_of_the_current_window() {
     let h = Harness::start().await;
     let mut seed = KeySeed::named("team:alice:r1");
-    seed.limit = Some(Usd::from_dollars(10));
-    seed.limit_reset = LimitReset::Daily;
-    let hash = h.fake.add_key(seed);
+    seed.limit = Some(fake::Usd::from_dollars(10));
+    seed.limit_reset = fake::LimitReset::Daily;
+    let hash = KeyHash(h.fake.add_key(seed));
     h.fake.set_usage(
-        &hash,
-        Usage {
-            total: Usd::from_dollars(40),
-            daily: Usd::from_micros(2_500_000),
-            weekly: Usd::from_dollars(9),
-            monthly: Usd::from_dollars(30),
+        hash.as_str(),
+        fake::Usage {
+            total: fake::Usd::from_dollars(40),
+            daily: fake::Usd::from_micros(2_500_000),
+            weekly: fake::Usd::from_dollars(9),
+            monthly: fake::Usd::from_dollars(30),
         },
     );
 
@@ -608,7 +613,7 @@ async fn limit_remaining_counts_the_spend_of_the_current_window() {
 #[tokio::test]
 async fn a_deleted_key_is_gone() {
     let h = Harness::start().await;
-    let hash = h.fake.add_key(KeySeed::named("team:alice:r1"));
+    let hash = KeyHash(h.fake.add_key(KeySeed::named("team:alice:r1")));
 
     h.api.delete_key(&hash).await.unwrap();
 
@@ -622,7 +627,7 @@ async fn a_deleted_key_is_gone() {
 #[tokio::test]
 async fn a_delete_whose_answer_was_lost_counts_as_done_when_the_retry_finds_nothing() {
     let h = Harness::start().await;
-    let hash = h.fake.add_key(KeySeed::named("team:alice:r1"));
+    let hash = KeyHash(h.fake.add_key(KeySeed::named("team:alice:r1")));
     h.fake.fail_next(
         Endpoint::DeleteKey,
         1,
@@ -638,9 +643,9 @@ async fn a_delete_whose_answer_was_lost_counts_as_done_when_the_retry_finds_noth
 #[tokio::test]
 async fn credits_come_back_as_dollars() {
     let h = Harness::start().await;
-    h.fake.set_credits(Credits {
-        total_credits: Usd::from_micros(100_500_000),
-        total_usage: Usd::from_micros(25_750_000),
+    h.fake.set_credits(fake::Credits {
+        total_credits: fake::Usd::from_micros(100_500_000),
+        total_usage: fake::Usd::from_micros(25_750_000),
     });
 
     let credits = h.api.credits().await.unwrap();
@@ -649,6 +654,7 @@ async fn credits_come_back_as_dollars() {
     assert_eq!(credits.balance(), Usd::from_micros(74_750_000));
 }
 
+/// A row of activity as the client reads it.
 fn activity(date: &str, model: &str, cents: i64, requests: i64) -> ActivityRow {
     ActivityRow {
         date: date.to_string(),
@@ -660,21 +666,33 @@ fn activity(date: &str, model: &str, cents: i64, requests: i64) -> ActivityRow {
     }
 }
 
+/// The same row, as the fake is given it.
+fn fake_activity(date: &str, model: &str, cents: i64, requests: i64) -> fake::ActivityRow {
+    fake::ActivityRow {
+        date: date.to_string(),
+        model: model.to_string(),
+        usage: fake::Usd::from_cents(cents),
+        requests,
+        prompt_tokens: requests * 100,
+        completion_tokens: requests * 50,
+    }
+}
+
 #[tokio::test]
 async fn activity_can_be_filtered_by_key() {
     let h = Harness::start().await;
-    let keys = h.fake.seed_keys(2, "team:member");
+    let keys = hashes(h.fake.seed_keys(2, "team:member"));
     h.fake.add_activity(
-        &keys[0],
-        activity("2026-11-23", "openai/gpt-4o-mini", 120, 3),
+        keys[0].as_str(),
+        fake_activity("2026-11-23", "openai/gpt-4o-mini", 120, 3),
     );
     h.fake.add_activity(
-        &keys[1],
-        activity("2026-11-23", "openai/gpt-4o-mini", 30, 1),
+        keys[1].as_str(),
+        fake_activity("2026-11-23", "openai/gpt-4o-mini", 30, 1),
     );
     h.fake.add_activity(
-        &keys[1],
-        activity("2026-11-24", "meta-llama/llama-3.1-8b-instruct", 5, 2),
+        keys[1].as_str(),
+        fake_activity("2026-11-24", "meta-llama/llama-3.1-8b-instruct", 5, 2),
     );
 
     let everyone = h.api.activity(None).await.unwrap();
@@ -703,7 +721,7 @@ async fn guardrails_are_created_listed_updated_and_assigned() {
     for i in 0..120 {
         h.fake.add_guardrail(&format!("other:{i}"), None);
     }
-    let keys = h.fake.seed_keys(3, "team:member");
+    let keys = hashes(h.fake.seed_keys(3, "team:member"));
     let spec = GuardrailSpec {
         name: "tier:basic".into(),
         allowed_models: vec!["openai/gpt-4o-mini".into()],
@@ -776,7 +794,7 @@ async fn guardrails_are_created_listed_updated_and_assigned() {
         .await
         .unwrap();
     assert_eq!(h.api.assign_keys(&pro.id, &keys[1..2]).await.unwrap(), 1);
-    assert_eq!(h.fake.guardrail_of(&keys[1]), Some(pro.id.clone()));
+    assert_eq!(h.fake.guardrail_of(keys[1].as_str()), Some(pro.id.clone()));
     assert_eq!(
         h.api
             .guardrail_key_assignments(&basic.id)
@@ -788,7 +806,7 @@ async fn guardrails_are_created_listed_updated_and_assigned() {
 
     let removed = h.api.unassign_keys(&basic.id, &keys).await.unwrap();
     assert_eq!(removed, 1);
-    assert_eq!(h.fake.guardrail_of(&keys[0]), None);
+    assert_eq!(h.fake.guardrail_of(keys[0].as_str()), None);
     assert_eq!(h.api.assign_keys(&basic.id, &[]).await.unwrap(), 0);
     assert_eq!(h.fake.request_count(Endpoint::AssignKeys), 2);
 }
@@ -815,7 +833,7 @@ async fn a_guardrail_create_answered_with_a_server_error_has_an_unknown_outcome(
 #[tokio::test]
 async fn assigning_an_unknown_guardrail_is_not_found() {
     let h = Harness::start().await;
-    let keys = h.fake.seed_keys(1, "team:member");
+    let keys = hashes(h.fake.seed_keys(1, "team:member"));
 
     let error = error_of(
         h.api

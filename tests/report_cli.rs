@@ -9,13 +9,13 @@ use std::process::{Command, Output};
 
 use chrono::{Duration, DurationRound, Utc};
 use chrono_tz::Tz;
-use openrouter_team_bot::fake::usage::SyntheticTeam;
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::report::text::usd;
 use openrouter_team_bot::team::digest::Digest;
 use serde_json::Value;
 use support::db::TestDb;
 use support::picture::Picture;
+use support::usage::SyntheticTeam;
 
 fn berlin() -> Tz {
     "Europe/Berlin".parse().expect("a time zone")

@@ -1,6 +1,7 @@
 //! The command line: what an operator types, and the commands that need no Discord.
 
 mod check;
+#[cfg(feature = "demo")]
 mod demo;
 mod keys;
 mod migrate;
@@ -14,6 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::logging::LogFormat;
 
 pub use check::check;
+#[cfg(feature = "demo")]
 pub use demo::{DemoArgs, run_demo};
 pub use keys::{KeyFormat, import_keys, list_keys};
 pub use migrate::migrate;
@@ -53,6 +55,7 @@ pub enum Command {
     Sync,
     /// Watch the whole bot work for a simulated week, against a simulated Discord server and
     /// OpenRouter account on this machine: no config file or credentials needed.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Work with the team's keys.
     Keys {

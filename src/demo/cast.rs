@@ -1,6 +1,6 @@
 //! The simulated Discord server of the demo: who is in it, their roles, and its channels.
 
-use crate::fake::discord::{FakeGuild, FakeMember};
+use fakes::discord::{FakeGuild, FakeMember};
 
 /// The server's id.
 pub const GUILD_ID: u64 = 1_000;

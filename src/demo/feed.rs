@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-
-use crate::fake::discord::{FakeDiscord, Message};
+use fakes::discord::{FakeDiscord, Message};
 
 /// Where a message appeared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

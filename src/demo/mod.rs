@@ -24,8 +24,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use fakes::discord::{GaveUp, Message, Violation};
 
-use crate::fake::discord::{GaveUp, Message, Violation};
+use crate::stage::{Stage, StageError};
 use crate::store::StoreError;
 
 pub use pace::Speed;
@@ -127,8 +128,8 @@ pub enum DemoError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the bot did not start: {0}")]
-    Bot(String),
+    #[error("{0}")]
+    Stage(#[from] StageError),
     #[error("the bot did not do what the story expected: {0}")]
     Waited(#[from] GaveUp),
     #[error("the story went off script: {0}")]
@@ -171,7 +172,7 @@ pub async fn run(
 ) -> Result<DemoOutcome, DemoError> {
     let files = DemoFiles::prepare(options.out.as_deref())?;
     intro(terminal, &files)?;
-    let stage = stage::Stage::open(&files.config, &files.database, bot_starts()).await?;
+    let stage = stage::open(&files.config, &files.database, bot_starts()).await?;
     let mut transcript = transcript::Transcript::new(terminal, options.speed, week_start());
     let played = play(&stage, &mut transcript).await;
     // The bot stops (and its database is closed) whether or not the story got to the end.
@@ -194,11 +195,14 @@ pub async fn run(
 
 /// The story, then the team as it stands and what the simulated Discord refused.
 async fn play(
-    stage: &stage::Stage,
+    stage: &Stage,
     transcript: &mut transcript::Transcript<'_>,
 ) -> Result<(story::Ending, Summary, Vec<Violation>), DemoError> {
     let ending = story::Story::new(stage, transcript).play().await?;
-    let summary = Summary::gather(stage.store(), &stage.discord).await?;
+    let store = stage
+        .store()
+        .ok_or_else(|| DemoError::story("the bot stopped before the end of the story"))?;
+    let summary = Summary::gather(store, &stage.discord).await?;
     Ok((ending, summary, stage.discord.violations()))
 }
 

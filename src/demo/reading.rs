@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::{TimeZone, Utc};
+use fakes::discord::{Message, Modal};
 use serde_json::Value;
 
 use super::cast;
-use crate::fake::discord::{Message, Modal};
 
 /// The longest the text of a terminal line gets before it is cut (buttons come after it).
 const LINE_TEXT_MAX: usize = 150;

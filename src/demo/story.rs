@@ -6,18 +6,19 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
+use fakes::discord::{
+    ComponentClick, FakeDiscord, FakeInteraction, InteractionId, Message, Modal, ModalSubmit,
+    Reply, SlashCommand,
+};
 
 use super::DemoError;
 use super::cast::{self, DANA, ERIK, LEE, MIA, OLU, Person, SAM};
 use super::feed::{Feed, Place};
 use super::spend::SpendPlan;
-use super::stage::Stage;
+use super::stage;
 use super::transcript::{Audience, Event, Transcript, day_number};
-use crate::fake::discord::{
-    ComponentClick, FakeDiscord, FakeInteraction, InteractionId, Message, Modal, ModalSubmit,
-    Reply, SlashCommand,
-};
 use crate::money::Usd;
+use crate::stage::Stage;
 
 /// The callback type of an answer that replaces the message the button was on.
 const UPDATE_MESSAGE: u8 = 7;
@@ -569,13 +570,15 @@ impl<'s, 't, 'w> Story<'s, 't, 'w> {
             let usage = self.plan.usage_at(member, now);
             today = today + usage.daily;
             this_week = this_week + usage.weekly;
-            self.stage.openrouter.set_usage(&key.hash, usage);
+            stage::set_key_usage(self.stage, &key.hash, usage);
             for row in self.plan.activity(member, self.last_sync, now) {
-                self.stage.openrouter.add_activity(&key.hash, row);
+                stage::add_key_activity(self.stage, &key.hash, row);
             }
         }
-        self.stage
-            .set_account_usage(self.plan.team_spent(DateTime::<Utc>::MIN_UTC, now));
+        stage::set_account_usage(
+            self.stage,
+            self.plan.team_spent(DateTime::<Utc>::MIN_UTC, now),
+        );
         self.last_sync = now;
         (today, this_week)
     }

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use fakes::discord::FakeDiscord;
+
 use super::DemoError;
 use super::cast;
-use crate::fake::discord::FakeDiscord;
 use crate::money::Usd;
 use crate::store::Store;
 use crate::team::MemberStatus;

@@ -4,13 +4,13 @@
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
+use fakes::discord::{Message, Modal};
 
 use super::DemoError;
 use super::cast;
 use super::feed::{Place, Posting};
 use super::pace::Speed;
 use super::reading;
-use crate::fake::discord::{Message, Modal};
 
 /// How many days the story's week has.
 pub const DAYS: i64 = 7;

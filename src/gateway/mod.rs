@@ -3,4 +3,6 @@
 //! them to their tier's models.
 
 pub mod body;
+pub mod fair_use;
+pub mod refusal;
 pub mod usage;

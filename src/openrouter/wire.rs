@@ -3,8 +3,8 @@
 //!
 //! Responses are read leniently: unknown fields are ignored, missing optional fields take their
 //! defaults, money may be a number, a numeric string or `null`, and timestamps may come in any of
-//! the usual ISO 8601 shapes. The fake OpenRouter writes its answers with the same structs, so they
-//! also serialise every field the spec requires.
+//! the usual ISO 8601 shapes. The fake OpenRouter (`crates/fakes`) writes its answers with structs
+//! of its own, so a field named wrongly here fails the tests against it.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use secrecy::SecretString;
@@ -170,13 +170,6 @@ impl From<&KeyUpdate> for UpdateKeyRequest {
             include_byok_in_limit: update.include_byok_in_limit,
         }
     }
-}
-
-/// `{"deleted": true}`, the answer to `DELETE /keys/{hash}` (written by the fake; the client
-/// trusts the status alone).
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Deleted {
-    pub deleted: bool,
 }
 
 /// The authenticating key, as `GET /key` describes it.

@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use openrouter_team_bot::fake::discord::{FakeMember, SlashCommand};
+use fakes::discord::{FakeMember, SlashCommand};
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::{KeyListing, Usage};
 use openrouter_team_bot::reset::LimitReset;
@@ -117,7 +117,7 @@ async fn interactions(db: TestDb, label: &str) {
 }
 
 async fn sync(db: TestDb, label: &str) {
-    let openrouter = openrouter_team_bot::fake::openrouter::FakeOpenRouter::start()
+    let openrouter = fakes::openrouter::FakeOpenRouter::start()
         .await
         .expect("the fake starts");
     openrouter.seed_keys(10_000, "team:member");
@@ -146,7 +146,7 @@ async fn sync(db: TestDb, label: &str) {
             "{label}: sync {run} of {} keys in {:?} (budget: under 2 s), {} list calls so far",
             summary.keys,
             started.elapsed(),
-            openrouter.request_count(openrouter_team_bot::fake::openrouter::Endpoint::ListKeys)
+            openrouter.request_count(fakes::openrouter::Endpoint::ListKeys)
         );
     }
 }

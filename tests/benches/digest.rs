@@ -5,13 +5,17 @@
 //! `cargo bench --bench digest` prints each step's median over a few runs; it exits non-zero
 //! when the total is over budget.
 
+// The synthetic team of the tests' support code; the benchmark uses only part of it.
+#[allow(dead_code)]
+#[path = "../support/usage.rs"]
+mod usage;
+
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use openrouter_team_bot::discord::digest::digest_message_parts;
-use openrouter_team_bot::fake::usage::SyntheticTeam;
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::report::{
     ChartOptions, csv::render_csv, json::render_json, markdown::render_markdown, render_chart,
@@ -20,6 +24,7 @@ use openrouter_team_bot::store::Store;
 use openrouter_team_bot::team::digest::{
     Digest, DigestSettings, OpenRouterFigures, SpikeRule, load_digest_data,
 };
+use usage::SyntheticTeam;
 
 const MEMBERS: usize = 1_000;
 const UNOWNED: usize = 20;

@@ -1,18 +1,19 @@
-//! The whole bot against the fake Discord and the fake OpenRouter, with helpers that read like
-//! the story: a member runs a command, an admin clicks a button on the card, and the test reads
-//! what each of them saw.
+//! The whole bot against the fake Discord and the fake OpenRouter, staged the way the demo
+//! stages it (`fakes::stage` and `openrouter_team_bot::stage`), with helpers that read like the
+//! story: a member runs a command, an admin clicks a button on the card, and the test reads what
+//! each of them saw.
 
-use std::sync::Arc;
+use std::ops::Deref;
 
 use chrono::{TimeZone, Utc};
-use openrouter_team_bot::app::{self, Bot};
-use openrouter_team_bot::clock::ManualClock;
-use openrouter_team_bot::config::Config;
-use openrouter_team_bot::fake::discord::{
+use fakes::discord::{
     ComponentClick, FakeDiscord, FakeGuild, FakeMember, InteractionId, MANAGE_GUILD, Message,
     Reply, SlashCommand,
 };
-use openrouter_team_bot::fake::openrouter::FakeOpenRouter;
+use fakes::openrouter::FakeOpenRouter;
+use fakes::stage::Fakes;
+use openrouter_team_bot::config::Config;
+use openrouter_team_bot::stage::Stage;
 use openrouter_team_bot::store::Store;
 
 use super::db::TestDb;
@@ -35,13 +36,9 @@ pub const MAX: u64 = 22;
 
 pub const DISCORD_TOKEN: &str = "fake-discord-token.for-tests.0123456789";
 
-/// The config every bot test starts from; `extra` is appended (new tables only).
-fn config_text(
-    discord: &FakeDiscord,
-    openrouter: &FakeOpenRouter,
-    db: &TestDb,
-    extra: &str,
-) -> String {
+/// The config every bot test starts from; `extra` is appended (new tables only). The stage
+/// points the two URLs at the fakes.
+fn config_text(db: &TestDb, extra: &str) -> String {
     format!(
         r#"
 default_tier = "basic"
@@ -52,10 +49,10 @@ admin_role_ids = [{ADMIN_ROLE}]
 approvals_channel_id = {APPROVALS}
 alerts_channel_id = {ALERTS}
 reports_channel_id = {REPORTS}
-api_base_url = "{discord_url}"
+api_base_url = "the fake Discord's"
 
 [openrouter]
-base_url = "{openrouter_url}"
+base_url = "the fake OpenRouter's"
 key_name_prefix = "team"
 timeout = "1s"
 max_attempts = 2
@@ -79,20 +76,8 @@ limit_reset = "monthly"
 auto_approve = true
 {extra}
 "#,
-        discord_url = discord.api_url(),
-        openrouter_url = openrouter.base_url(),
         db_url = db.url,
     )
-}
-
-fn parse_config(text: &str, openrouter: &FakeOpenRouter) -> Config {
-    let management_key = openrouter.management_key();
-    Config::parse(text, |name| match name {
-        "DISCORD_TOKEN" => Some(DISCORD_TOKEN.to_string()),
-        "OPENROUTER_MANAGEMENT_KEY" => Some(management_key.clone()),
-        _ => None,
-    })
-    .expect("the test config is valid")
 }
 
 /// The guild of every bot test: two admins, two members, one Manage-Server holder.
@@ -119,15 +104,19 @@ pub fn guild() -> FakeGuild {
         .member(FakeMember::new(MAX, "max").global_name("Max").role(300))
 }
 
-/// A running bot with its fakes and database.
+/// A running bot with its fakes and database. The stage's `discord`, `openrouter`, `clock` and
+/// `config` are reached through the harness.
 pub struct Harness {
-    config_text: String,
-    pub discord: FakeDiscord,
-    pub openrouter: FakeOpenRouter,
+    stage: Stage,
     pub db: TestDb,
-    pub clock: Arc<ManualClock>,
-    pub config: Config,
-    bot: Option<Bot>,
+}
+
+impl Deref for Harness {
+    type Target = Stage;
+
+    fn deref(&self) -> &Stage {
+        &self.stage
+    }
 }
 
 impl Harness {
@@ -137,44 +126,23 @@ impl Harness {
 
     /// Starts the fakes and the bot, and waits until the bot is connected with its commands.
     pub async fn start_with(db: TestDb, guild: FakeGuild, extra: &str) -> Harness {
-        let discord = FakeDiscord::start(guild)
-            .await
-            .expect("the fake Discord starts");
-        if let Some(validator) = super::discord::spec_validator() {
-            discord.set_request_validator(validator);
-        }
-        let openrouter = FakeOpenRouter::start()
-            .await
-            .expect("the fake OpenRouter starts");
         let start = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
-        openrouter.set_now(start);
-        let text = config_text(&discord, &openrouter, &db, extra);
-        let config = parse_config(&text, &openrouter);
-        let clock = Arc::new(ManualClock::new(start));
-        let bot = app::start_bot(&config, clock.clone(), app::JobMode::OnDemand)
-            .await
-            .expect("the bot starts");
-        discord.wait_until_ready().await;
-        Harness {
-            config_text: text,
-            discord,
-            openrouter,
-            db,
-            clock,
-            config,
-            bot: Some(bot),
+        let fakes = Fakes::start(guild, start).await.expect("the fakes start");
+        if let Some(validator) = super::discord::spec_validator() {
+            fakes.discord.set_request_validator(validator);
         }
+        let text = fakes
+            .point_config(&config_text(&db, extra))
+            .expect("the test config has both URLs");
+        let stage = Stage::open(fakes, text).await.expect("the bot starts");
+        Harness { stage, db }
     }
 
     /// The same config with another Discord token.
     pub fn config_with_token(&self, token: &str) -> Config {
-        let management_key = self.openrouter.management_key();
-        Config::parse(&self.config_text, |name| match name {
-            "DISCORD_TOKEN" => Some(token.to_string()),
-            "OPENROUTER_MANAGEMENT_KEY" => Some(management_key.clone()),
-            _ => None,
-        })
-        .expect("the test config is valid")
+        self.stage
+            .config_with_token(token)
+            .expect("the test config is valid")
     }
 
     /// Stops the bot, lets `while_down` change the world, and starts the bot again.
@@ -182,17 +150,17 @@ impl Harness {
         mut self,
         while_down: impl FnOnce(&FakeDiscord, &FakeOpenRouter),
     ) -> Harness {
-        if let Some(bot) = self.bot.take() {
-            bot.shutdown().await.expect("the bot stops cleanly");
-        }
-        while_down(&self.discord, &self.openrouter);
+        self.stage.stop_bot().await.expect("the bot stops cleanly");
+        while_down(&self.stage.discord, &self.stage.openrouter);
         self.restart().await
     }
 
     /// Restarts the bot with an edited config file (`edit` gets the text and returns the new one).
     pub async fn restart_with(mut self, edit: impl FnOnce(String) -> String) -> Harness {
-        self.config_text = edit(self.config_text.clone());
-        self.config = parse_config(&self.config_text, &self.openrouter);
+        let text = edit(self.stage.config_text().to_string());
+        self.stage
+            .set_config_text(text)
+            .expect("the edited config is valid");
         self.restart().await
     }
 
@@ -201,28 +169,14 @@ impl Harness {
     }
 
     /// Stops the bot cleanly.
-    pub async fn stop(mut self) -> (FakeDiscord, FakeOpenRouter, TestDb) {
-        if let Some(bot) = self.bot.take() {
-            bot.shutdown().await.expect("the bot stops cleanly");
-        }
-        (self.discord, self.openrouter, self.db)
+    pub async fn stop(self) -> (FakeDiscord, FakeOpenRouter, TestDb) {
+        let fakes = self.stage.close().await.expect("the bot stops cleanly");
+        (fakes.discord, fakes.openrouter, self.db)
     }
 
     /// Stops the bot and starts it again on the same fakes, database and clock (a restart).
     pub async fn restart(mut self) -> Harness {
-        if let Some(bot) = self.bot.take() {
-            bot.shutdown().await.expect("the bot stops cleanly");
-        }
-        let connections = self.discord.identify_payloads().len();
-        let bot = app::start_bot(&self.config, self.clock.clone(), app::JobMode::OnDemand)
-            .await
-            .expect("the bot starts again");
-        eventually("the bot to connect again", || {
-            (self.discord.identify_payloads().len() > connections).then_some(())
-        })
-        .await;
-        self.discord.wait_until_ready().await;
-        self.bot = Some(bot);
+        self.stage.start_bot().await.expect("the bot starts again");
         self
     }
 
@@ -393,18 +347,11 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
 impl Harness {
     /// Runs the scheduled jobs that are due at the harness clock's time.
     pub async fn tick(&self) -> Vec<openrouter_team_bot::jobs::RunReport> {
-        self.bot
-            .as_ref()
+        self.stage
+            .bot()
             .expect("the bot is running")
             .run_due_jobs()
             .await
-    }
-
-    /// Moves the clock (and the fake OpenRouter's) forward.
-    pub fn advance(&self, by: chrono::Duration) {
-        self.clock.advance(by);
-        self.openrouter
-            .set_now(openrouter_team_bot::clock::Clock::now(self.clock.as_ref()));
     }
 
     /// The budget alerts posted in the alerts channel so far.

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use openrouter_team_bot::fake::discord::RequestValidator;
+use fakes::discord::RequestValidator;
 use serde_json::Value;
 
 use super::openapi::Spec;

@@ -8,3 +8,4 @@ pub mod logs;
 pub mod openapi;
 pub mod openrouter;
 pub mod picture;
+pub mod usage;

@@ -1,11 +1,14 @@
-//! A fake OpenRouter with a client pointed at it, tuned so retries cost milliseconds, and checks
-//! that no key leaks into what the client shows.
+//! A fake OpenRouter with a client pointed at it, tuned so retries cost milliseconds; checks
+//! that no key leaks into what the client shows; and the bot's figures in the fake's own types,
+//! for tests that hand the same figures to the fake and to the bot's store.
 
 use std::fmt::Debug;
 use std::time::Duration;
 
-use openrouter_team_bot::fake::openrouter::FakeOpenRouter;
-use openrouter_team_bot::openrouter::{ClientSettings, HttpManagementApi, NewKey};
+use fake::FakeOpenRouter;
+use fakes::openrouter as fake;
+use openrouter_team_bot::money::Usd;
+use openrouter_team_bot::openrouter::{ClientSettings, HttpManagementApi, NewKey, Usage};
 use openrouter_team_bot::reset::LimitReset;
 use secrecy::SecretString;
 
@@ -96,4 +99,29 @@ fn holds_whole_key(text: &str) -> bool {
             .count()
             >= 16
     })
+}
+
+/// `amount` as the fake OpenRouter's money.
+pub fn fake_usd(amount: Usd) -> fake::Usd {
+    fake::Usd::from_micros(amount.micros())
+}
+
+/// `usage` as the fake OpenRouter's counters.
+pub fn fake_usage(usage: Usage) -> fake::Usage {
+    fake::Usage {
+        total: fake_usd(usage.total),
+        daily: fake_usd(usage.daily),
+        weekly: fake_usd(usage.weekly),
+        monthly: fake_usd(usage.monthly),
+    }
+}
+
+/// `reset` as the fake OpenRouter's reset period.
+pub fn fake_reset(reset: LimitReset) -> fake::LimitReset {
+    match reset {
+        LimitReset::Daily => fake::LimitReset::Daily,
+        LimitReset::Weekly => fake::LimitReset::Weekly,
+        LimitReset::Monthly => fake::LimitReset::Monthly,
+        LimitReset::Never => fake::LimitReset::Never,
+    }
 }

@@ -106,7 +106,7 @@ mod tests {
     /// Discord's complaints about a message carrying `embeds`, as the fake Discord makes them.
     fn refused(embeds: &[CreateEmbed]) -> String {
         let body = serde_json::json!({ "embeds": embeds });
-        crate::fake::discord::limits::check_message(&body).summary()
+        fakes::discord::limits::check_message(&body).summary()
     }
 
     fn long(what: &str) -> String {
@@ -177,7 +177,7 @@ mod tests {
             disabled: false,
             limit: Some(Usd::from_dollars(10)),
             reset: crate::reset::LimitReset::Daily,
-            usage: crate::openrouter::Usage::default(),
+            usage: crate::domain::Usage::default(),
             guardrail_id: None,
             created_at: at,
             expires_at: None,

@@ -8,7 +8,7 @@
 //! refuse is answered with Discord's error and kept as a [`Violation`].
 //!
 //! ```no_run
-//! use openrouter_team_bot::fake::discord::{FakeDiscord, FakeGuild, FakeMember, SlashCommand};
+//! use fakes::discord::{FakeDiscord, FakeGuild, FakeMember, SlashCommand};
 //!
 //! # async fn example() -> std::io::Result<()> {
 //! const ALICE: u64 = 4;
@@ -30,7 +30,7 @@ mod errors;
 mod gateway;
 mod guild;
 mod interactions;
-pub(crate) mod limits;
+pub mod limits;
 mod messages;
 mod multipart;
 mod objects;
@@ -254,6 +254,12 @@ impl FakeDiscord {
     /// The IDENTIFY payloads received (tokens redacted).
     pub fn identify_payloads(&self) -> Vec<Value> {
         self.shared.read(|s| s.gateway.identifies.clone())
+    }
+
+    /// How many sessions the gateway has started: each IDENTIFY it accepted and answered with
+    /// READY.
+    pub fn ready_count(&self) -> u64 {
+        self.shared.read(|s| s.gateway.ready_count)
     }
 
     /// How many heartbeats the gateway has acknowledged.

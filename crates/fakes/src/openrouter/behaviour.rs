@@ -3,18 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::json;
 use super::{
-    Caller, DEFAULT_WORKSPACE_ID, Endpoint, FakeAssignment, FakeConfig, FakeGuardrail, FakeKey,
-    Fault, KeySeed, OWNER_USER_ID, RecordedRequest,
+    ActivityRow, Caller, DEFAULT_WORKSPACE_ID, Endpoint, FakeAssignment, FakeConfig, FakeGuardrail,
+    FakeKey, Fault, KEYS_PAGE_SIZE, KeySeed, LimitReset, OWNER_USER_ID, RecordedRequest, Usage,
+    Usd,
 };
-use crate::money::Usd;
-use crate::openrouter::wire;
-use crate::openrouter::{ActivityRow, KEYS_PAGE_SIZE, KeyHash, Usage};
-use crate::reset::LimitReset;
 
 /// An answer: a status and a JSON body.
 pub(crate) struct Reply {
@@ -198,7 +196,7 @@ pub(crate) struct State {
     keys: Vec<StoredKey>,
     pub guardrails: Vec<FakeGuardrail>,
     pub assignments: Vec<FakeAssignment>,
-    pub activity: Vec<(KeyHash, ActivityRow)>,
+    pub activity: Vec<(String, ActivityRow)>,
     pub faults: Vec<PlannedFault>,
     pub requests: Vec<RecordedRequest>,
 }
@@ -218,7 +216,7 @@ impl State {
         }
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub fn now(&self) -> DateTime<Utc> {
         self.now.unwrap_or_else(Utc::now)
     }
 
@@ -256,22 +254,19 @@ impl State {
         self.keys.iter().map(|k| k.key.clone()).collect()
     }
 
-    pub fn key_mut(&mut self, hash: &KeyHash) -> Option<&mut FakeKey> {
+    pub fn key_mut(&mut self, hash: &str) -> Option<&mut FakeKey> {
         self.keys
             .iter_mut()
-            .find(|k| &k.key.hash == hash)
+            .find(|k| k.key.hash == hash)
             .map(|k| &mut k.key)
     }
 
     fn key(&self, hash: &str) -> Option<&FakeKey> {
-        self.keys
-            .iter()
-            .map(|k| &k.key)
-            .find(|k| k.hash.as_str() == hash)
+        self.keys.iter().map(|k| &k.key).find(|k| k.hash == hash)
     }
 
     pub fn add_key(&mut self, seed: KeySeed) -> &FakeKey {
-        let hash = KeyHash(self.ids.hex64());
+        let hash = self.ids.hex64();
         let secret = format!("sk-or-v1-{}", self.ids.hex64());
         let key = FakeKey {
             hash,
@@ -349,51 +344,51 @@ impl State {
     }
 
     fn current_key(&self, caller: &Caller) -> Reply {
-        let mut info = wire::CurrentKeyInfo {
+        let mut info = json::CurrentKey {
             label: String::new(),
             limit: None,
             limit_remaining: None,
             limit_reset: None,
             include_byok_in_limit: false,
-            usage: Usd::ZERO,
-            usage_daily: Usd::ZERO,
-            usage_weekly: Usd::ZERO,
-            usage_monthly: Usd::ZERO,
-            byok_usage: Usd::ZERO,
-            byok_usage_daily: Usd::ZERO,
-            byok_usage_weekly: Usd::ZERO,
-            byok_usage_monthly: Usd::ZERO,
+            usage: 0.0,
+            usage_daily: 0.0,
+            usage_weekly: 0.0,
+            usage_monthly: 0.0,
+            byok_usage: 0.0,
+            byok_usage_daily: 0.0,
+            byok_usage_weekly: 0.0,
+            byok_usage_monthly: 0.0,
             is_free_tier: false,
-            is_management_key: Some(false),
-            is_provisioning_key: Some(false),
+            is_management_key: false,
+            is_provisioning_key: false,
             creator_user_id: Some(OWNER_USER_ID.to_string()),
             expires_at: None,
-            rate_limit: wire::RateLimit::default(),
+            rate_limit: json::RateLimit::retired(),
         };
         match caller {
             Caller::Management => {
                 info.label = mask(&self.config.management_key);
-                info.is_management_key = Some(true);
-                info.is_provisioning_key = Some(true);
+                info.is_management_key = true;
+                info.is_provisioning_key = true;
             }
             Caller::IssuedKey(hash) => {
-                if let Some(key) = self.key(hash.as_str()) {
-                    let w = wire_key(key);
-                    info.label = w.label;
-                    info.limit = w.limit;
-                    info.limit_remaining = w.limit_remaining;
-                    info.limit_reset = w.limit_reset;
-                    info.include_byok_in_limit = w.include_byok_in_limit;
-                    info.usage = w.usage;
-                    info.usage_daily = w.usage_daily;
-                    info.usage_weekly = w.usage_weekly;
-                    info.usage_monthly = w.usage_monthly;
-                    info.expires_at = w.expires_at;
+                if let Some(key) = self.key(hash) {
+                    let described = json_key(key);
+                    info.label = described.label;
+                    info.limit = described.limit;
+                    info.limit_remaining = described.limit_remaining;
+                    info.limit_reset = described.limit_reset;
+                    info.include_byok_in_limit = described.include_byok_in_limit;
+                    info.usage = described.usage;
+                    info.usage_daily = described.usage_daily;
+                    info.usage_weekly = described.usage_weekly;
+                    info.usage_monthly = described.usage_monthly;
+                    info.expires_at = described.expires_at;
                 }
             }
             _ => info.label = mask(&self.config.regular_key),
         }
-        Reply::ok(200, wire::Data { data: info })
+        Reply::ok(200, json::Data { data: info })
     }
 
     fn list_keys(&self, request: &Incoming) -> Result<Reply, Reply> {
@@ -411,16 +406,16 @@ impl State {
         let workspace = request
             .query("workspace_id")
             .unwrap_or(DEFAULT_WORKSPACE_ID);
-        let page: Vec<wire::Key> = self
+        let page: Vec<json::Key> = self
             .keys
             .iter()
             .map(|k| &k.key)
             .filter(|k| k.workspace_id == workspace && (include_disabled || !k.disabled))
             .skip(offset)
             .take(KEYS_PAGE_SIZE)
-            .map(wire_key)
+            .map(json_key)
             .collect();
-        Ok(Reply::ok(200, wire::Data { data: page }))
+        Ok(Reply::ok(200, json::Data { data: page }))
     }
 
     fn create_key(&mut self, request: &Incoming) -> Result<Reply, Reply> {
@@ -474,8 +469,8 @@ impl State {
         }
         Ok(Reply::ok(
             201,
-            wire::CreatedKeyBody {
-                data: wire_key(&stored.key),
+            json::CreatedKey {
+                data: json_key(&stored.key),
                 key: stored.secret.clone(),
             },
         ))
@@ -485,8 +480,8 @@ impl State {
         let key = self.key(request.param()).ok_or_else(key_not_found)?;
         Ok(Reply::ok(
             200,
-            wire::Data {
-                data: wire_key(key),
+            json::Data {
+                data: json_key(key),
             },
         ))
     }
@@ -510,8 +505,7 @@ impl State {
         let limit_reset = reset_field(body, "limit_reset")?;
         let include_byok = bool_field(body, "include_byok_in_limit")?;
         let now = self.now();
-        let hash = KeyHash(request.param().to_string());
-        let key = self.key_mut(&hash).ok_or_else(key_not_found)?;
+        let key = self.key_mut(request.param()).ok_or_else(key_not_found)?;
         if let Field::Value(name) = name {
             key.name = name;
         }
@@ -534,8 +528,8 @@ impl State {
         key.updated_at = Some(now);
         Ok(Reply::ok(
             200,
-            wire::Data {
-                data: wire_key(key),
+            json::Data {
+                data: json_key(key),
             },
         ))
     }
@@ -544,20 +538,20 @@ impl State {
         let index = self
             .keys
             .iter()
-            .position(|k| k.key.hash.as_str() == request.param())
+            .position(|k| k.key.hash == request.param())
             .ok_or_else(key_not_found)?;
         let removed = self.keys.remove(index);
         self.assignments.retain(|a| a.key_hash != removed.key.hash);
-        Ok(Reply::ok(200, wire::Deleted { deleted: true }))
+        Ok(Reply::ok(200, json::Deleted { deleted: true }))
     }
 
     fn credits(&self) -> Reply {
         Reply::ok(
             200,
-            wire::Data {
-                data: wire::CreditsBody {
-                    total_credits: self.config.credits.total_credits,
-                    total_usage: self.config.credits.total_usage,
+            json::Data {
+                data: json::Credits {
+                    total_credits: self.config.credits.total_credits.to_json(),
+                    total_usage: self.config.credits.total_usage.to_json(),
                 },
             },
         )
@@ -575,25 +569,29 @@ impl State {
         };
         let key = request.query("api_key_hash");
         // Rows of one day and model are one row at OpenRouter; summing keeps that true here.
-        let mut summed: BTreeMap<(String, String), wire::ActivityItem> = BTreeMap::new();
+        let mut summed: BTreeMap<(String, String), ActivityRow> = BTreeMap::new();
         for (hash, row) in &self.activity {
-            if key.is_some_and(|k| k != hash.as_str())
-                || date.as_ref().is_some_and(|d| *d != row.date)
-            {
+            if key.is_some_and(|k| k != hash) || date.as_ref().is_some_and(|d| *d != row.date) {
                 continue;
             }
-            let item = summed
+            let sum = summed
                 .entry((row.date.clone(), row.model.clone()))
-                .or_insert_with(|| activity_item(&row.date, &row.model));
-            item.usage = item.usage + row.usage;
-            item.requests += row.requests;
-            item.prompt_tokens += row.prompt_tokens;
-            item.completion_tokens += row.completion_tokens;
+                .or_insert_with(|| ActivityRow {
+                    usage: Usd::ZERO,
+                    requests: 0,
+                    prompt_tokens: 0,
+                    completion_tokens: 0,
+                    ..row.clone()
+                });
+            sum.usage = sum.usage + row.usage;
+            sum.requests += row.requests;
+            sum.prompt_tokens += row.prompt_tokens;
+            sum.completion_tokens += row.completion_tokens;
         }
         // Newest day first, as OpenRouter lists them.
-        let mut rows: Vec<wire::ActivityItem> = summed.into_values().collect();
+        let mut rows: Vec<json::ActivityItem> = summed.values().map(activity_item).collect();
         rows.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.model.cmp(&b.model)));
-        Ok(Reply::ok(200, wire::Data { data: rows }))
+        Ok(Reply::ok(200, json::Data { data: rows }))
     }
 
     fn list_guardrails(&self, request: &Incoming) -> Result<Reply, Reply> {
@@ -604,17 +602,17 @@ impl State {
             .iter()
             .filter(|g| workspace.is_none_or(|w| g.workspace_id == w))
             .collect();
-        let data: Vec<wire::GuardrailBody> = matching
+        let data: Vec<json::Guardrail> = matching
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|g| wire_guardrail(g))
+            .map(|g| json_guardrail(g))
             .collect();
         Ok(Reply::ok(
             200,
-            wire::Page {
+            json::Page {
                 data,
-                total_count: Some(matching.len() as u64),
+                total_count: matching.len() as u64,
             },
         ))
     }
@@ -630,7 +628,7 @@ impl State {
         let limit_usd = amount_field(body, "limit_usd")?.value();
         let reset_interval = reset_field(body, "reset_interval")?
             .value()
-            .and_then(|r| r.to_api().map(str::to_string));
+            .and_then(|r| r.to_json().map(str::to_string));
         let include_byok = bool_field(body, "include_byok_in_budgets")?
             .value()
             .unwrap_or(false);
@@ -651,8 +649,8 @@ impl State {
         }
         Ok(Reply::ok(
             201,
-            wire::Data {
-                data: wire_guardrail(guardrail),
+            json::Data {
+                data: json_guardrail(guardrail),
             },
         ))
     }
@@ -680,7 +678,7 @@ impl State {
         allowed_models.apply_to(&mut guardrail.allowed_models);
         limit_usd.apply_to(&mut guardrail.limit_usd);
         match reset_interval {
-            Field::Value(reset) => guardrail.reset_interval = reset.to_api().map(str::to_string),
+            Field::Value(reset) => guardrail.reset_interval = reset.to_json().map(str::to_string),
             Field::Null => guardrail.reset_interval = None,
             Field::Absent => {}
         }
@@ -690,8 +688,8 @@ impl State {
         guardrail.updated_at = Some(now);
         Ok(Reply::ok(
             200,
-            wire::Data {
-                data: wire_guardrail(guardrail),
+            json::Data {
+                data: json_guardrail(guardrail),
             },
         ))
     }
@@ -705,28 +703,28 @@ impl State {
             .iter()
             .filter(|a| &a.guardrail_id == guardrail_id)
             .collect();
-        let data: Vec<wire::KeyAssignmentBody> = matching
+        let data: Vec<json::KeyAssignment> = matching
             .iter()
             .skip(offset)
             .take(limit)
             .map(|a| {
-                let key = self.key(a.key_hash.as_str());
-                wire::KeyAssignmentBody {
+                let key = self.key(&a.key_hash);
+                json::KeyAssignment {
                     id: a.id.clone(),
-                    key_hash: a.key_hash.as_str().to_string(),
+                    key_hash: a.key_hash.clone(),
                     guardrail_id: a.guardrail_id.clone(),
                     key_name: key.map(|k| k.name.clone()).unwrap_or_default(),
                     key_label: key.map(|k| k.label.clone()).unwrap_or_default(),
                     assigned_by: Some(OWNER_USER_ID.to_string()),
-                    created_at: Some(a.created_at),
+                    created_at: time(a.created_at),
                 }
             })
             .collect();
         Ok(Reply::ok(
             200,
-            wire::Page {
+            json::Page {
                 data,
-                total_count: Some(matching.len() as u64),
+                total_count: matching.len() as u64,
             },
         ))
     }
@@ -742,7 +740,6 @@ impl State {
         let now = self.now();
         let mut assigned = 0u64;
         for hash in hashes {
-            let hash = KeyHash(hash);
             if self
                 .assignments
                 .iter()
@@ -762,7 +759,7 @@ impl State {
         }
         Ok(Reply::ok(
             200,
-            wire::Assigned {
+            json::Assigned {
                 assigned_count: assigned,
             },
         ))
@@ -774,10 +771,10 @@ impl State {
         let guardrail_id = self.guardrails[index].id.clone();
         let before = self.assignments.len();
         self.assignments
-            .retain(|a| !(a.guardrail_id == guardrail_id && hashes.contains(&a.key_hash.0)));
+            .retain(|a| !(a.guardrail_id == guardrail_id && hashes.contains(&a.key_hash)));
         Ok(Reply::ok(
             200,
-            wire::Unassigned {
+            json::Unassigned {
                 unassigned_count: (before - self.assignments.len()) as u64,
             },
         ))
@@ -810,60 +807,67 @@ fn mask(secret: &str) -> String {
     format!("{prefix}{head}...{tail}")
 }
 
-fn wire_key(key: &FakeKey) -> wire::Key {
-    wire::Key {
-        hash: key.hash.as_str().to_string(),
+/// A time as OpenRouter writes them: `2025-08-24T10:30:00Z`.
+fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn json_key(key: &FakeKey) -> json::Key {
+    json::Key {
+        hash: key.hash.clone(),
         name: key.name.clone(),
         label: key.label.clone(),
         disabled: key.disabled,
-        limit: key.limit,
-        limit_remaining: key.limit_remaining(),
-        limit_reset: key.limit_reset.to_api().map(str::to_string),
+        limit: key.limit.map(Usd::to_json),
+        limit_remaining: key.limit_remaining().map(Usd::to_json),
+        limit_reset: key.limit_reset.to_json(),
         include_byok_in_limit: key.include_byok_in_limit,
-        usage: key.usage.total,
-        usage_daily: key.usage.daily,
-        usage_weekly: key.usage.weekly,
-        usage_monthly: key.usage.monthly,
-        byok_usage: key.byok_usage.total,
-        byok_usage_daily: key.byok_usage.daily,
-        byok_usage_weekly: key.byok_usage.weekly,
-        byok_usage_monthly: key.byok_usage.monthly,
-        created_at: key.created_at,
-        updated_at: key.updated_at,
-        expires_at: key.expires_at,
+        usage: key.usage.total.to_json(),
+        usage_daily: key.usage.daily.to_json(),
+        usage_weekly: key.usage.weekly.to_json(),
+        usage_monthly: key.usage.monthly.to_json(),
+        byok_usage: key.byok_usage.total.to_json(),
+        byok_usage_daily: key.byok_usage.daily.to_json(),
+        byok_usage_weekly: key.byok_usage.weekly.to_json(),
+        byok_usage_monthly: key.byok_usage.monthly.to_json(),
+        created_at: time(key.created_at),
+        updated_at: key.updated_at.map(time),
+        expires_at: key.expires_at.map(time),
         creator_user_id: key.creator_user_id.clone(),
-        workspace_id: Some(key.workspace_id.clone()),
+        workspace_id: key.workspace_id.clone(),
     }
 }
 
-fn wire_guardrail(guardrail: &FakeGuardrail) -> wire::GuardrailBody {
-    wire::GuardrailBody {
+fn json_guardrail(guardrail: &FakeGuardrail) -> json::Guardrail {
+    json::Guardrail {
         id: guardrail.id.clone(),
         name: guardrail.name.clone(),
         description: guardrail.description.clone(),
         allowed_models: guardrail.allowed_models.clone(),
-        limit_usd: guardrail.limit_usd,
+        limit_usd: guardrail.limit_usd.map(Usd::to_json),
         reset_interval: guardrail.reset_interval.clone(),
         include_byok_in_budgets: guardrail.include_byok_in_budgets,
-        created_at: Some(guardrail.created_at),
-        updated_at: guardrail.updated_at,
-        workspace_id: Some(guardrail.workspace_id.clone()),
+        created_at: time(guardrail.created_at),
+        updated_at: guardrail.updated_at.map(time),
+        workspace_id: guardrail.workspace_id.clone(),
     }
 }
 
-fn activity_item(date: &str, model: &str) -> wire::ActivityItem {
-    let provider = model.split('/').next().unwrap_or(model);
-    wire::ActivityItem {
-        date: date.to_string(),
-        model: model.to_string(),
-        model_permaslug: model.to_string(),
-        endpoint_id: stable_uuid(model),
+/// A day's summed use of one model as `GET /activity` lists it; the fake keeps no reasoning
+/// tokens or BYOK spend, so those are zero.
+fn activity_item(row: &ActivityRow) -> json::ActivityItem {
+    let provider = row.model.split('/').next().unwrap_or(&row.model);
+    json::ActivityItem {
+        date: row.date.clone(),
+        model: row.model.clone(),
+        model_permaslug: row.model.clone(),
+        endpoint_id: stable_uuid(&row.model),
         provider_name: provider.to_string(),
-        usage: Usd::ZERO,
-        byok_usage_inference: Usd::ZERO,
-        requests: 0,
-        prompt_tokens: 0,
-        completion_tokens: 0,
+        usage: row.usage.to_json(),
+        byok_usage_inference: 0.0,
+        requests: row.requests,
+        prompt_tokens: row.prompt_tokens,
+        completion_tokens: row.completion_tokens,
         reasoning_tokens: 0,
     }
 }
@@ -926,20 +930,13 @@ fn bool_field(body: &Map<String, Value>, name: &str) -> Result<Field<bool>, Repl
 
 fn amount_field(body: &Map<String, Value>, name: &str) -> Result<Field<Usd>, Reply> {
     typed_field(body, name, "a non-negative number of dollars", |v| {
-        v.as_f64()
-            .filter(|d| d.is_finite() && *d >= 0.0)
-            .map(Usd::from_api)
+        v.as_f64().and_then(Usd::from_json)
     })
 }
 
 fn reset_field(body: &Map<String, Value>, name: &str) -> Result<Field<LimitReset>, Reply> {
     typed_field(body, name, "daily, weekly, monthly or null", |v| {
-        match v.as_str()? {
-            "daily" => Some(LimitReset::Daily),
-            "weekly" => Some(LimitReset::Weekly),
-            "monthly" => Some(LimitReset::Monthly),
-            _ => None,
-        }
+        LimitReset::from_json(v.as_str()?)
     })
 }
 

@@ -1,15 +1,15 @@
-//! A synthetic team's spend over time, for tests, the demo and the benchmarks: keys with spend
-//! events, read the way OpenRouter reports them at any instant, and stored through the bot's own
-//! sync path. Generated from a seed, so the same seed gives the same team.
+//! A synthetic team's spend over time, for the tests and the benchmarks: keys with spend events,
+//! read the way OpenRouter reports them at any instant, and stored through the bot's own sync
+//! path. Generated from a seed, so the same seed gives the same team.
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::money::Usd;
-use crate::openrouter::{ApiKey, KeyHash, Usage};
-use crate::reset::LimitReset;
-use crate::store::{SnapshotRow, Store, StoreError};
-use crate::team::digest::{DigestData, DigestPlan, UsageReadings};
-use crate::team::{Member, MemberName, MemberStatus, TeamKey};
+use openrouter_team_bot::money::Usd;
+use openrouter_team_bot::openrouter::{ApiKey, KeyHash, Usage};
+use openrouter_team_bot::reset::LimitReset;
+use openrouter_team_bot::store::{SnapshotRow, Store, StoreError};
+use openrouter_team_bot::team::digest::{DigestData, DigestPlan, UsageReadings};
+use openrouter_team_bot::team::{Member, MemberName, MemberStatus, TeamKey};
 
 const FIRST_NAMES: [&str; 20] = [
     "ada",
@@ -402,31 +402,4 @@ fn member_name(i: usize) -> MemberName {
         MemberName::parse(&format!("member{i}"))
             .expect("member names of letters and digits are valid")
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn member_names_are_distinct() {
-        let names: std::collections::HashSet<MemberName> = (0..1_000).map(member_name).collect();
-        assert_eq!(names.len(), 1_000);
-    }
-
-    #[test]
-    fn counters_follow_the_spend_events() {
-        let t = |d, h| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
-        let mut key = UsageKey::new("h", "k", t(1, 0));
-        key.spend(t(2, 10), Usd::from_dollars(2));
-        key.spend(t(2, 5), Usd::from_dollars(1));
-        key.spend(t(3, 1), Usd::from_dollars(4));
-        let usage = key.usage_at(t(3, 12));
-        assert_eq!(usage.total, Usd::from_dollars(7));
-        assert_eq!(usage.daily, Usd::from_dollars(4));
-        key.delete_at(t(3, 0));
-        assert_eq!(key.usage_at(t(4, 0)).total, Usd::from_dollars(3));
-        assert!(!key.exists_at(t(3, 0)));
-    }
 }

@@ -272,7 +272,7 @@ mod tests {
     use serenity::model::event::GatewayEvent;
 
     use super::*;
-    use crate::fake::discord::guild::{FakeGuild, FakeMember};
+    use crate::discord::guild::{FakeGuild, FakeMember};
 
     fn state() -> State {
         State::new(

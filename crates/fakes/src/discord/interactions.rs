@@ -469,8 +469,8 @@ mod tests {
     use serenity::model::application::Interaction as SerenityInteraction;
 
     use super::*;
-    use crate::fake::discord::guild::{ADMINISTRATOR, FakeGuild};
-    use crate::fake::discord::record::InteractionId;
+    use crate::discord::guild::{ADMINISTRATOR, FakeGuild};
+    use crate::discord::record::InteractionId;
 
     fn state() -> State {
         let guild = FakeGuild::new(100, "team", 200, "token")

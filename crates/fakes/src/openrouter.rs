@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use openrouter_team_bot::fake::openrouter::{Endpoint, Fault, FakeOpenRouter};
+//! use fakes::openrouter::{Endpoint, Fault, FakeOpenRouter};
 //! let fake = FakeOpenRouter::start().await?;
 //! fake.seed_keys(250, "team:member");
 //! fake.fail_next(Endpoint::ListKeys, 1, Fault::status(503));
@@ -13,7 +13,9 @@
 //! ```
 
 mod behaviour;
+mod json;
 mod server;
+mod values;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -21,11 +23,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::money::Usd;
-use crate::openrouter::{ActivityRow, Credits, KeyHash, Usage};
-use crate::reset::LimitReset;
-
 use behaviour::State;
+pub use values::{ActivityRow, Credits, LimitReset, Usage, Usd};
+
+/// How many keys one `GET /keys` page holds, as at OpenRouter.
+pub const KEYS_PAGE_SIZE: usize = 100;
 
 /// The workspace keys land in when a request names none (a real account's default workspace).
 pub const DEFAULT_WORKSPACE_ID: &str = "0df9e665-d932-5740-b2c7-b52af166bc11";
@@ -143,8 +145,8 @@ pub enum Caller {
     Management,
     /// The configured regular key.
     Regular,
-    /// The plaintext of a key the fake created (a regular key too).
-    IssuedKey(KeyHash),
+    /// The plaintext of a key the fake created (a regular key too); this is its hash.
+    IssuedKey(String),
     /// A bearer token the fake does not know.
     Unknown,
     /// No `Authorization: Bearer` header.
@@ -185,7 +187,7 @@ impl RecordedRequest {
 /// A key as the fake holds it (its plaintext is not part of it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FakeKey {
-    pub hash: KeyHash,
+    pub hash: String,
     pub name: String,
     pub label: String,
     pub disabled: bool,
@@ -260,7 +262,7 @@ pub struct FakeGuardrail {
 pub struct FakeAssignment {
     pub id: String,
     pub guardrail_id: String,
-    pub key_hash: KeyHash,
+    pub key_hash: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -321,13 +323,18 @@ impl FakeOpenRouter {
         self.shared.lock().now = Some(now);
     }
 
+    /// The time on the fake's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.lock().now()
+    }
+
     /// Adds a key as if it had been created earlier and returns its hash.
-    pub fn add_key(&self, seed: KeySeed) -> KeyHash {
+    pub fn add_key(&self, seed: KeySeed) -> String {
         self.shared.lock().add_key(seed).hash.clone()
     }
 
     /// Adds `count` enabled keys named `{name_prefix}{i}` (i from 1) and returns their hashes.
-    pub fn seed_keys(&self, count: usize, name_prefix: &str) -> Vec<KeyHash> {
+    pub fn seed_keys(&self, count: usize, name_prefix: &str) -> Vec<String> {
         let mut state = self.shared.lock();
         (1..=count)
             .map(|i| {
@@ -340,12 +347,12 @@ impl FakeOpenRouter {
     }
 
     /// Sets a key's spend counters; false when there is no such key.
-    pub fn set_usage(&self, hash: &KeyHash, usage: Usage) -> bool {
+    pub fn set_usage(&self, hash: &str, usage: Usage) -> bool {
         self.edit_key(hash, |key| key.usage = usage)
     }
 
     /// Changes a key in place (usage, disabled, expiry, ...); false when there is no such key.
-    pub fn edit_key(&self, hash: &KeyHash, edit: impl FnOnce(&mut FakeKey)) -> bool {
+    pub fn edit_key(&self, hash: &str, edit: impl FnOnce(&mut FakeKey)) -> bool {
         match self.shared.lock().key_mut(hash) {
             Some(key) => {
                 edit(key);
@@ -361,12 +368,12 @@ impl FakeOpenRouter {
     }
 
     /// One key.
-    pub fn key(&self, hash: &KeyHash) -> Option<FakeKey> {
+    pub fn key(&self, hash: &str) -> Option<FakeKey> {
         self.shared
             .lock()
             .keys()
             .into_iter()
-            .find(|k| &k.hash == hash)
+            .find(|k| k.hash == hash)
     }
 
     /// The keys with exactly this name.
@@ -395,20 +402,20 @@ impl FakeOpenRouter {
     }
 
     /// The guardrail a key is assigned to.
-    pub fn guardrail_of(&self, hash: &KeyHash) -> Option<String> {
+    pub fn guardrail_of(&self, hash: &str) -> Option<String> {
         self.shared
             .lock()
             .assignments
             .iter()
-            .find(|a| &a.key_hash == hash)
+            .find(|a| a.key_hash == hash)
             .map(|a| a.guardrail_id.clone())
     }
 
     /// Adds a `GET /activity` row for a key. Rows of the same day and model are summed when
     /// listed, newest day first. Unlike OpenRouter, which keeps the last 30 completed UTC days,
     /// the fake lists every row it was given, whatever its date.
-    pub fn add_activity(&self, key: &KeyHash, row: ActivityRow) {
-        self.shared.lock().activity.push((key.clone(), row));
+    pub fn add_activity(&self, key: &str, row: ActivityRow) {
+        self.shared.lock().activity.push((key.to_string(), row));
     }
 
     /// Sets what `GET /credits` answers.

@@ -334,7 +334,7 @@ mod tests {
     use serenity::model::prelude as discord;
 
     use super::*;
-    use crate::fake::discord::guild::ADMINISTRATOR;
+    use crate::discord::guild::ADMINISTRATOR;
 
     fn guild() -> FakeGuild {
         FakeGuild::new(100, "team", 200, "token")
