@@ -9,6 +9,7 @@
 pub mod api_key;
 pub mod audit;
 pub mod disallowed_model;
+pub mod key_listing;
 pub mod key_request;
 pub mod lifecycle_rules;
 pub mod member;
@@ -21,6 +22,7 @@ pub mod topup;
 pub use api_key::{ApiKey, KeyHash};
 pub use audit::AuditEntry;
 pub use disallowed_model::OnDisallowedModel;
+pub use key_listing::KeyListing;
 pub use key_request::{KeyRequest, NewKeyRequest, RequestKind, RequestStatus};
 pub use lifecycle_rules::{LifecycleSettings, OnMemberLeave};
 pub use member::{DiscordId, InvalidMemberName, Member, MemberName, MemberStatus};

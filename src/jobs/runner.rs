@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use super::notifier::{Directory, Notifier};
 use super::schedule::{Due, Schedule};
 use crate::config::{AlertSettings, LifecycleSettings, ReportSettings, SyncSettings};
-use crate::openrouter::KeyListing;
+use crate::domain::KeyListing;
 use crate::team::Team;
 use crate::team::digest::DigestSettings;
 

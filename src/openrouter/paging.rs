@@ -4,29 +4,10 @@
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::{ApiError, ApiKey, ManagementApi};
+pub use crate::domain::KeyListing;
 
 /// How many keys OpenRouter returns per `GET /keys` page.
 pub const KEYS_PAGE_SIZE: usize = 100;
-
-/// Which keys to list and how hard to ask.
-#[derive(Debug, Clone)]
-pub struct KeyListing {
-    /// Workspaces to list; `None` is the default workspace.
-    pub workspaces: Vec<Option<String>>,
-    pub include_disabled: bool,
-    /// Pages requested at once.
-    pub concurrency: usize,
-}
-
-impl Default for KeyListing {
-    fn default() -> Self {
-        KeyListing {
-            workspaces: vec![None],
-            include_disabled: true,
-            concurrency: 4,
-        }
-    }
-}
 
 /// Every key in the listed workspaces, in OpenRouter's order, without duplicates.
 ///
