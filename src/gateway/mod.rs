@@ -4,5 +4,6 @@
 
 pub mod body;
 pub mod fair_use;
+pub mod models;
 pub mod refusal;
 pub mod usage;
