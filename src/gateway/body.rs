@@ -52,6 +52,8 @@ pub enum BodyError {
         field: &'static str,
         expected: &'static str,
     },
+    #[error("`{0}` appears more than once; send each field once")]
+    Repeated(String),
     #[error(
         "`metadata` already has {METADATA_MAX_PAIRS} pairs, OpenRouter's most; the gateway needs one for `{METADATA_MEMBER_KEY}`"
     )]
@@ -60,9 +62,10 @@ pub enum BodyError {
 
 impl BodyError {
     /// The field at fault, for OpenAI's error shape (`param`).
-    pub fn field(&self) -> Option<&'static str> {
+    pub fn field(&self) -> Option<&str> {
         match self {
             BodyError::Missing(field) | BodyError::WrongType { field, .. } => Some(field),
+            BodyError::Repeated(field) => Some(field),
             BodyError::MetadataFull => Some("metadata"),
             BodyError::NotJson(_) | BodyError::NotAnObject => None,
         }
@@ -133,6 +136,12 @@ impl RequestBody {
         }
         let Fields(fields) =
             serde_json::from_str(value.get()).map_err(|e| BodyError::NotJson(e.to_string()))?;
+        // Parsers disagree on which of two equal keys wins, so a repeated field could show the
+        // policy one model and OpenRouter another: it is refused.
+        let mut seen = std::collections::HashSet::with_capacity(fields.len());
+        if let Some((repeated, _)) = fields.iter().find(|(key, _)| !seen.insert(key.as_str())) {
+            return Err(BodyError::Repeated(repeated.clone()));
+        }
         let raw = |name: &str| {
             fields
                 .iter()
@@ -401,6 +410,8 @@ mod tests {
                 other => assert_eq!(&error, other, "{text}"),
             }
         }
+        let twice = chat(r#"{"model":"openai/gpt-4o-mini","messages":[],"model":"openai/o1-pro"}"#);
+        assert_eq!(twice.unwrap_err(), BodyError::Repeated("model".to_string()));
         let full: Vec<String> = (0..16).map(|i| format!("\"k{i}\":\"v\"")).collect();
         let text = format!(
             r#"{{"model":"a/b","messages":[],"metadata":{{{}}}}}"#,
