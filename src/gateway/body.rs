@@ -142,14 +142,7 @@ impl RequestBody {
         if let Some((repeated, _)) = fields.iter().find(|(key, _)| !seen.insert(key.as_str())) {
             return Err(BodyError::Repeated(repeated.clone()));
         }
-        let raw = |name: &str| {
-            fields
-                .iter()
-                .rev()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.get())
-                .filter(|value| *value != "null")
-        };
+        let raw = |name: &str| value_of(&fields, name).filter(|value| *value != "null");
         let model = match raw("model") {
             None => return Err(BodyError::Missing("model")),
             Some(text) => serde_json::from_str::<String>(text)
@@ -230,7 +223,7 @@ impl RequestBody {
             let asked: Vec<&str> = cap_fields
                 .iter()
                 .copied()
-                .filter(|field| self.fields.iter().any(|(k, _)| k == field))
+                .filter(|field| value_of(&self.fields, field).is_some())
                 .collect();
             // The request's own cap field(s) get the new value; without one, the route's
             // long-standing field is added.
@@ -248,28 +241,13 @@ impl RequestBody {
         if rewrite.serve_with.is_some() {
             out.retain(|(key, _)| key != "models");
         }
-        let mut body = String::with_capacity(out.iter().map(|(k, v)| k.len() + v.len() + 4).sum());
-        body.push('{');
-        for (i, (key, value)) in out.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            body.push_str(&json_string(key));
-            body.push(':');
-            body.push_str(value);
-        }
-        body.push('}');
-        body.into_bytes()
+        object_text(&out).into_bytes()
     }
 
     /// The client's `metadata` (its order kept) with the member's pseudonym set.
     fn metadata_with(&self, member: &str) -> String {
-        let existing = self
-            .fields
-            .iter()
-            .rev()
-            .find(|(key, _)| key == "metadata")
-            .and_then(|(_, value)| serde_json::from_str::<Fields>(value.get()).ok())
+        let existing = value_of(&self.fields, "metadata")
+            .and_then(|value| serde_json::from_str::<Fields>(value).ok())
             .map(|Fields(pairs)| pairs)
             .unwrap_or_default();
         let mut pairs: Vec<(String, String)> = existing
@@ -278,12 +256,32 @@ impl RequestBody {
             .map(|(key, value)| (key, value.get().to_string()))
             .collect();
         pairs.push((METADATA_MEMBER_KEY.to_string(), json_string(member)));
-        let inner: Vec<String> = pairs
-            .iter()
-            .map(|(key, value)| format!("{}:{value}", json_string(key)))
-            .collect();
-        format!("{{{}}}", inner.join(","))
+        object_text(&pairs)
     }
+}
+
+/// The raw JSON of the field `name` (keys are unique: [`RequestBody::parse`] refuses repeats).
+fn value_of<'a>(fields: &'a [(String, Box<RawValue>)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.get())
+}
+
+/// A JSON object of `pairs`, each value already JSON text, in their order.
+fn object_text(pairs: &[(String, String)]) -> String {
+    let mut text = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 4).sum());
+    text.push('{');
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&json_string(key));
+        text.push(':');
+        text.push_str(value);
+    }
+    text.push('}');
+    text
 }
 
 /// `text` as a JSON string.

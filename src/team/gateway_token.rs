@@ -13,6 +13,9 @@ pub const TOKEN_PREFIX: &str = crate::secret::GATEWAY_TOKEN_PREFIX;
 /// Characters of a token after its prefix.
 const TOKEN_BODY_CHARS: usize = 43;
 
+/// Characters of a whole token, prefix included.
+const TOKEN_CHARS: usize = TOKEN_PREFIX.len() + TOKEN_BODY_CHARS;
+
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
@@ -36,15 +39,15 @@ pub struct NoRandomness(String);
 impl GatewayToken {
     /// A new token from the operating system's random number generator.
     pub fn generate() -> Result<GatewayToken, NoRandomness> {
-        let mut body = String::with_capacity(TOKEN_PREFIX.len() + TOKEN_BODY_CHARS);
+        let mut body = String::with_capacity(TOKEN_CHARS);
         body.push_str(TOKEN_PREFIX);
         // Rejection sampling keeps every character equally likely: bytes of 248 and above
         // (62 * 4 = 248) are drawn again.
-        while body.len() < TOKEN_PREFIX.len() + TOKEN_BODY_CHARS {
+        while body.len() < TOKEN_CHARS {
             let mut bytes = [0u8; 64];
             getrandom::fill(&mut bytes).map_err(|e| NoRandomness(e.to_string()))?;
             for byte in bytes.into_iter().filter(|b| *b < 248) {
-                if body.len() == TOKEN_PREFIX.len() + TOKEN_BODY_CHARS {
+                if body.len() == TOKEN_CHARS {
                     break;
                 }
                 body.push(char::from(BASE62[usize::from(byte % 62)]));
@@ -111,7 +114,7 @@ mod tests {
         let b = GatewayToken::generate().unwrap();
         assert_ne!(a.expose(), b.expose());
         assert!(a.expose().starts_with(TOKEN_PREFIX));
-        assert_eq!(a.expose().len(), TOKEN_PREFIX.len() + TOKEN_BODY_CHARS);
+        assert_eq!(a.expose().len(), TOKEN_CHARS);
         let read = GatewayToken::parse(a.expose()).expect("a token reads back");
         let k = key(&"k".repeat(32));
         assert_eq!(read.digest(&k), a.digest(&k));
