@@ -285,6 +285,15 @@ impl UnitPrice {
             .map(UnitPrice)
     }
 
+    /// How many whole units `budget` pays for at this price (`u64::MAX` when free).
+    pub fn units_within(self, budget: NanoUsd) -> u64 {
+        if self.0 == 0 {
+            return u64::MAX;
+        }
+        let picos = u128::try_from(budget.0.max(0)).unwrap_or(0) * 1_000;
+        u64::try_from(picos / u128::from(self.0)).unwrap_or(u64::MAX)
+    }
+
     /// The price of `units` units, rounded up to the nano-dollar.
     pub fn times(self, units: u64) -> NanoUsd {
         let picos = u128::from(self.0) * u128::from(units);

@@ -101,22 +101,21 @@ pub fn admit(window: &WindowSpend, prices: &ModelPrices, size: &RequestSize) -> 
     let output = output_bound(size, prices);
     let cap_changed = |cap: u64| (size.asked_output_tokens != Some(cap)).then_some(cap);
     let full = cost_bound(prices, input, output);
+    let whole = Admission::Admit {
+        hold: full,
+        output_cap: cap_changed(output).filter(|_| output != DEFAULT_OUTPUT_BOUND),
+    };
     let Some(remaining) = window.remaining() else {
-        return Admission::Admit {
-            hold: full,
-            output_cap: cap_changed(output).filter(|_| output != DEFAULT_OUTPUT_BOUND),
-        };
+        return whole;
     };
     if full <= remaining {
-        return Admission::Admit {
-            hold: full,
-            output_cap: cap_changed(output).filter(|_| output != DEFAULT_OUTPUT_BOUND),
-        };
+        return whole;
     }
     let fixed = cost_bound(prices, input, 0);
-    let per_output = prices.completion.times(1).nanos().max(1);
-    let affordable = remaining.saturating_sub(fixed).nanos() / per_output;
-    let affordable = u64::try_from(affordable).unwrap_or(0).min(output);
+    let affordable = prices
+        .completion
+        .units_within(remaining.saturating_sub(fixed))
+        .min(output);
     if fixed > remaining || affordable < MIN_USEFUL_OUTPUT_TOKENS.min(output) {
         return Admission::Refuse { remaining };
     }
@@ -249,6 +248,26 @@ mod tests {
             Admission::Admit {
                 hold: dollars(0.0995 + 0.002),
                 output_cap: Some(500),
+            }
+        );
+    }
+
+    #[test]
+    fn a_cheap_model_is_capped_at_what_the_budget_really_buys() {
+        // $0.0375 per million output tokens, 37.5 nano-dollars each: a thousandth of a dollar
+        // buys 26,666 of them (not 26,315, as at a price rounded up to 38).
+        let cheap = ModelPrices {
+            prompt: UnitPrice::FREE,
+            completion: UnitPrice::from_picos(37_500),
+            request: UnitPrice::FREE,
+            context_length: None,
+            max_output_tokens: None,
+        };
+        assert_eq!(
+            admit(&window(1.0, 0.999, 0.0), &cheap, &size(10, Some(100_000))),
+            Admission::Admit {
+                hold: NanoUsd::from_nanos(999_975),
+                output_cap: Some(26_666),
             }
         );
     }
