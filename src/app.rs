@@ -11,8 +11,9 @@ use crate::openrouter::{ApiError, ClientSettings, HttpManagementApi, KeyListing,
 use crate::secret::redact_url;
 use crate::store::{Store, StoreError};
 use crate::team::digest::{DigestSettings, SpikeRule};
+use crate::team::gateway_token::TokenKey;
 use crate::team::usage::SyncError;
-use crate::team::{Team, TeamRules, provisioning_deadline};
+use crate::team::{GatewayRules, Team, TeamRules, provisioning_deadline};
 
 /// Why a command could not do its job. Shown to the operator as written.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,8 @@ pub enum AppError {
     Discord(#[from] DiscordError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Gateway(#[from] crate::gateway::GatewayError),
     #[error("{0}")]
     Failed(String),
 }
@@ -108,6 +111,11 @@ pub fn team_rules(config: &Config) -> TeamRules {
             config.openrouter.timeout,
             config.openrouter.max_attempts,
         ),
+        gateway: config.gateway.as_ref().map(|g| GatewayRules {
+            token_key: g.token_secret.clone().and_then(TokenKey::new),
+            public_url: g.public_url.clone(),
+            on_disallowed_model: g.on_disallowed_model,
+        }),
     }
 }
 
@@ -161,12 +169,37 @@ pub struct Bot {
     store: Store,
     discord: RunningBot,
     ticking: Option<tokio::task::JoinHandle<()>>,
+    /// Shared-key mode's gateway, when configured.
+    gateway: Option<crate::gateway::RunningGateway>,
 }
 
 impl Bot {
     /// The bot's database.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Where the gateway listens, when it runs.
+    pub fn gateway_addr(&self) -> Option<std::net::SocketAddr> {
+        self.gateway.as_ref().map(|g| g.addr())
+    }
+
+    /// The gateway, when it runs.
+    pub fn gateway(&self) -> Option<&crate::gateway::RunningGateway> {
+        self.gateway.as_ref()
+    }
+
+    /// Stops everything at once, as a crash would (the gateway's queued ledger rows are lost,
+    /// its holds left for the next start to settle). For tests of recovery.
+    pub async fn crash(self) {
+        if let Some(gateway) = self.gateway {
+            gateway.abort();
+        }
+        if let Some(ticking) = self.ticking {
+            ticking.abort();
+        }
+        let _ = self.discord.serve_until(async {}).await;
+        self.store.close().await;
     }
 
     /// Runs the jobs that are due now (what the background ticker does every 30 seconds).
@@ -188,6 +221,9 @@ impl Bot {
         let result = self.discord.serve_until(stop).await;
         if let Some(ticking) = self.ticking {
             ticking.abort();
+        }
+        if let Some(gateway) = self.gateway {
+            gateway.stop().await;
         }
         self.store.close().await;
         Ok(result?)
@@ -266,6 +302,12 @@ pub async fn start_bot(
             tracing::warn!(error = %e, "could not reconcile the roster with the server; the daily run tries again")
         }
     }
+    let gateway = match &config.gateway {
+        Some(settings) => {
+            Some(crate::gateway::start(settings, &config.openrouter.base_url, &team).await?)
+        }
+        None => None,
+    };
     let discord = discord::start(
         http,
         team.clone(),
@@ -284,6 +326,7 @@ pub async fn start_bot(
         store,
         discord,
         ticking,
+        gateway,
     })
 }
 

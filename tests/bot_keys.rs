@@ -265,6 +265,7 @@ on_each_database!(long_lists_for_300_members_fit_discord, |db| async move {
                 expires_at: None,
                 synced_at: Some(now),
                 deleted_at: None,
+                access: openrouter_team_bot::domain::Access::Key,
             })
             .await
             .unwrap();

@@ -295,6 +295,7 @@ on_each_database!(
             expires_at: None,
             synced_at: None,
             deleted_at: None,
+            access: openrouter_team_bot::domain::Access::Key,
         };
         store.save_key(&key).await.unwrap();
         assert_eq!(store.key("h1").await.unwrap().as_ref(), Some(&key));

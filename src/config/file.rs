@@ -67,6 +67,11 @@ pub struct TierFile {
     pub auto_approve: bool,
     #[serde(default)]
     pub role_ids: Vec<u64>,
+    pub access: Option<String>,
+    pub fallback_model: Option<String>,
+    pub max_output_tokens: Option<u64>,
+    pub max_in_flight_per_member: Option<u32>,
+    pub requests_per_minute_per_member: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use secrecy::SecretString;
 
-use crate::domain::{Tier, TierName, Tiers};
+use crate::domain::{Access, OnDisallowedModel, Tier, TierName, Tiers};
 use crate::money::Usd;
 use crate::reset::LimitReset;
 
@@ -265,7 +265,7 @@ impl Config {
             message: describe_toml_error(text, &e),
         })?;
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        Ok(Config {
+        Config {
             discord: discord_settings(raw.discord.unwrap_or_default(), &env)?,
             openrouter: openrouter_settings(raw.openrouter, &env)?,
             database: database_settings(raw.database, &env)?,
@@ -275,7 +275,35 @@ impl Config {
             reports: report_settings(raw.reports)?,
             lifecycle: lifecycle_settings(raw.lifecycle)?,
             gateway: gateway::gateway_settings(raw.gateway, &env)?,
-        })
+        }
+        .checked_for_gateway()
+    }
+
+    /// A tier that gives gateway access needs the gateway, and a fallback model when its
+    /// disallowed requests are downgraded.
+    fn checked_for_gateway(self) -> Result<Config, ConfigError> {
+        for tier in self.tiers.all() {
+            if tier.access != Access::Gateway {
+                continue;
+            }
+            let setting = format!("tiers.{}", tier.name);
+            let Some(gateway) = &self.gateway else {
+                return Err(invalid(
+                    format!("{setting}.access"),
+                    "is \"gateway\", but the gateway is off; add [gateway] with listen = \"127.0.0.1:8787\" (and public_url), or set access = \"key\"",
+                ));
+            };
+            if tier.allowed_models.is_some()
+                && tier.fallback_model.is_none()
+                && gateway.on_disallowed_model == OnDisallowedModel::Downgrade
+            {
+                return Err(ConfigError::Missing {
+                    setting: format!("{setting}.fallback_model"),
+                    hint: "name one of the tier's allowed_models that a request for another model is served with, or set gateway.on_disallowed_model = \"refuse\"".into(),
+                });
+            }
+        }
+        Ok(self)
     }
 
     /// The Discord settings, checked complete: a token and every id the bot needs.
@@ -454,6 +482,65 @@ fn tiers(
                 invalid(format!("{setting}.limit_reset"), e.to_string())
             })?,
         };
+        let access = match tier.access.as_deref() {
+            None => Access::Key,
+            Some(text) => Access::parse(text)
+                .map_err(|e| invalid(format!("{setting}.access"), e.to_string()))?,
+        };
+        if let Some(fallback) = &tier.fallback_model {
+            if !is_model_id(fallback) {
+                return Err(invalid(
+                    format!("{setting}.fallback_model"),
+                    format!(
+                        "{fallback:?} is not a model id (expected something like \"openai/gpt-4o-mini\")"
+                    ),
+                ));
+            }
+            if let Some(models) = &tier.allowed_models
+                && !models.contains(fallback)
+            {
+                return Err(invalid(
+                    format!("{setting}.fallback_model"),
+                    format!(
+                        "{fallback:?} is not in {setting}.allowed_models, so a downgraded request would still be refused; add it there or choose one of: {}",
+                        models.join(", ")
+                    ),
+                ));
+            }
+        }
+        let max_output_tokens = tier
+            .max_output_tokens
+            .map(|n| {
+                in_range(
+                    &format!("{setting}.max_output_tokens"),
+                    n,
+                    1..=10_000_000,
+                    " tokens",
+                )
+            })
+            .transpose()?;
+        let max_in_flight = tier
+            .max_in_flight_per_member
+            .map(|n| {
+                in_range(
+                    &format!("{setting}.max_in_flight_per_member"),
+                    n,
+                    1..=10_000,
+                    "",
+                )
+            })
+            .transpose()?;
+        let requests_per_minute = tier
+            .requests_per_minute_per_member
+            .map(|n| {
+                in_range(
+                    &format!("{setting}.requests_per_minute_per_member"),
+                    n,
+                    1..=1_000_000,
+                    "",
+                )
+            })
+            .transpose()?;
         if let Some(models) = &tier.allowed_models {
             if models.is_empty() {
                 return Err(invalid(
@@ -461,10 +548,7 @@ fn tiers(
                     "is an empty list, which would allow no model at all; remove the setting to allow every model",
                 ));
             }
-            if let Some(bad) = models
-                .iter()
-                .find(|m| m.trim().is_empty() || m.contains(char::is_whitespace))
-            {
+            if let Some(bad) = models.iter().find(|m| !is_model_id(m)) {
                 return Err(invalid(
                     format!("{setting}.allowed_models"),
                     format!(
@@ -480,6 +564,11 @@ fn tiers(
             allowed_models: tier.allowed_models,
             auto_approve: tier.auto_approve,
             role_ids: tier.role_ids,
+            access,
+            fallback_model: tier.fallback_model,
+            max_output_tokens,
+            max_in_flight,
+            requests_per_minute,
         });
     }
     let default = match default {
@@ -667,6 +756,11 @@ fn duration(setting: &str, value: Option<&str>, default: &str) -> Result<Duratio
             format!("{text:?} is not a duration (use forms like \"30s\", \"5m\", \"1h\")"),
         )
     })
+}
+
+/// Whether `model` reads as an OpenRouter model id: no blanks, not empty.
+fn is_model_id(model: &str) -> bool {
+    !model.trim().is_empty() && !model.contains(char::is_whitespace)
 }
 
 fn check_url(setting: &str, url: &str) -> Result<(), ConfigError> {

@@ -6,9 +6,11 @@
 //! OpenRouter client, the config and the team's flows can all speak these types without
 //! importing one another.
 
+pub mod access;
 pub mod api_key;
 pub mod audit;
 pub mod disallowed_model;
+pub mod gateway_request;
 pub mod key_listing;
 pub mod key_request;
 pub mod lifecycle_rules;
@@ -19,9 +21,11 @@ pub mod team_key;
 pub mod tier;
 pub mod topup;
 
+pub use access::{Access, TOKEN_HASH_PREFIX, UnknownAccess, is_token_hash};
 pub use api_key::{ApiKey, KeyHash};
 pub use audit::AuditEntry;
 pub use disallowed_model::OnDisallowedModel;
+pub use gateway_request::{CostSource, GatewayRequest, Outcome};
 pub use key_listing::KeyListing;
 pub use key_request::{KeyRequest, NewKeyRequest, RequestKind, RequestStatus};
 pub use lifecycle_rules::{LifecycleSettings, OnMemberLeave};

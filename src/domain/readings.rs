@@ -79,6 +79,7 @@ mod tests {
             expires_at: None,
             synced_at: None,
             deleted_at: None,
+            access: crate::domain::Access::Key,
         }
     }
 

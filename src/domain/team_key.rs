@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Usage;
+use super::{Access, Usage};
 use crate::money::Usd;
 use crate::reset::LimitReset;
 
@@ -26,11 +26,18 @@ pub struct TeamKey {
     pub synced_at: Option<DateTime<Utc>>,
     /// When the bot deleted the key at OpenRouter (or saw it gone).
     pub deleted_at: Option<DateTime<Utc>>,
+    /// A key at OpenRouter, or a gateway token (whose `hash` is the token's keyed digest).
+    pub access: Access,
 }
 
 impl TeamKey {
     /// Whether the key still exists at OpenRouter as far as the bot knows.
     pub fn is_live(&self) -> bool {
         self.deleted_at.is_none()
+    }
+
+    /// Whether this is a gateway token, which lives only in the bot's database.
+    pub fn is_gateway_token(&self) -> bool {
+        self.access == Access::Gateway
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::Access;
 use crate::money::Usd;
 use crate::reset::LimitReset;
 
@@ -53,6 +54,15 @@ pub struct Tier {
     pub allowed_models: Option<Vec<String>>,
     pub auto_approve: bool,
     pub role_ids: Vec<u64>,
+    /// A personal key or a gateway token.
+    pub access: Access,
+    /// For gateway access: the model a request for a disallowed model is served with.
+    pub fallback_model: Option<String>,
+    /// For gateway access: the most output tokens one request may ask for.
+    pub max_output_tokens: Option<u64>,
+    /// For gateway access: this tier's own fair-use caps, instead of `[gateway]`'s.
+    pub max_in_flight: Option<u32>,
+    pub requests_per_minute: Option<u32>,
 }
 
 /// Every configured tier, in the order of the config file (lowest first), and the default one.

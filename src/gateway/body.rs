@@ -21,6 +21,14 @@ pub enum Route {
 }
 
 impl Route {
+    /// The route's path under the API's base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Route::ChatCompletions => "/chat/completions",
+            Route::Responses => "/responses",
+        }
+    }
+
     /// The field holding the conversation.
     fn conversation_field(self) -> &'static str {
         match self {

@@ -37,6 +37,11 @@ pub enum Refusal {
     },
     /// The member's fair-use caps (429).
     Throttled(Throttled),
+    /// A model OpenRouter's list does not have (or prices per request), so no hold can be
+    /// reckoned for it (400).
+    UnknownModel { model: String },
+    /// A path the gateway does not serve (404).
+    NoRoute { path: String },
     /// OpenRouter could not be reached (502).
     Unreachable,
     /// The gateway has no upstream key or token secret yet (503).
@@ -44,6 +49,34 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// A short name for metrics and the log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::NoToken => "no_token",
+            Refusal::UnknownToken => "unknown_token",
+            Refusal::TokenRevoked { .. } => "token_revoked",
+            Refusal::BadBody(_) => "bad_body",
+            Refusal::TooLarge { .. } => "too_large",
+            Refusal::ModelNotAllowed { .. } => "model_not_allowed",
+            Refusal::OverBudget { .. } => "over_budget",
+            Refusal::Throttled(_) => "throttled",
+            Refusal::UnknownModel { .. } => "unknown_model",
+            Refusal::NoRoute { .. } => "no_route",
+            Refusal::Unreachable => "unreachable",
+            Refusal::NotConfigured { .. } => "not_configured",
+        }
+    }
+
+    /// The words for a budget window in a refusal ("today's budget").
+    pub fn window_words(reset: crate::reset::LimitReset) -> &'static str {
+        match reset {
+            crate::reset::LimitReset::Daily => "today's budget",
+            crate::reset::LimitReset::Weekly => "this week's budget",
+            crate::reset::LimitReset::Monthly => "this month's budget",
+            crate::reset::LimitReset::Never => "your budget",
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {
@@ -52,6 +85,8 @@ impl Refusal {
             Refusal::TooLarge { .. } => 413,
             Refusal::ModelNotAllowed { .. } => 403,
             Refusal::OverBudget { .. } | Refusal::Throttled(_) => 429,
+            Refusal::UnknownModel { .. } => 400,
+            Refusal::NoRoute { .. } => 404,
             Refusal::Unreachable => 502,
             Refusal::NotConfigured { .. } => 503,
         }
@@ -69,6 +104,8 @@ impl Refusal {
             Refusal::ModelNotAllowed { .. } => ("invalid_request_error", "model_not_allowed"),
             Refusal::OverBudget { .. } => ("insufficient_quota", "budget_exceeded"),
             Refusal::Throttled(_) => ("rate_limit_error", "rate_limit_exceeded"),
+            Refusal::UnknownModel { .. } => ("invalid_request_error", "model_not_found"),
+            Refusal::NoRoute { .. } => ("invalid_request_error", "not_found"),
             Refusal::Unreachable => ("api_error", "upstream_unreachable"),
             Refusal::NotConfigured { .. } => ("api_error", "gateway_not_configured"),
         }
@@ -105,6 +142,12 @@ impl Refusal {
                 "You started {max} requests in the last minute, the most one member may on the team's key; try again in {} s.",
                 retry_after.as_secs().max(1)
             ),
+            Refusal::UnknownModel { model } => format!(
+                "The gateway does not know the model {model} or its price, so it cannot hold your budget for it. GET /api/v1/models lists the models you may use."
+            ),
+            Refusal::NoRoute { path } => format!(
+                "The gateway does not serve {path}. It serves POST /api/v1/chat/completions, POST /api/v1/responses and GET /api/v1/models."
+            ),
             Refusal::Unreachable => "The gateway could not reach OpenRouter; nothing was charged. Try again shortly.".to_string(),
             Refusal::NotConfigured { what } => format!("The gateway is not ready: {what} is not set. Tell an admin."),
         }
@@ -130,7 +173,7 @@ impl Refusal {
         let (kind, code) = self.kind();
         let param = match self {
             Refusal::BadBody(error) => error.field().map(serde_json::Value::from),
-            Refusal::ModelNotAllowed { .. } => Some("model".into()),
+            Refusal::ModelNotAllowed { .. } | Refusal::UnknownModel { .. } => Some("model".into()),
             _ => None,
         };
         serde_json::json!({

@@ -5,13 +5,13 @@ use sqlx::any::AnyRow;
 
 use super::rows::{get, get_bool, get_opt_time, get_time, secs};
 use super::{Doing, Store, StoreError};
-use crate::domain::{TeamKey, Usage};
+use crate::domain::{Access, TeamKey, Usage};
 use crate::money::Usd;
 use crate::reset::LimitReset;
 
 pub(super) const COLUMNS: &str = "hash, member_id, request_id, name, label, workspace_id, disabled, \
      limit_micros, limit_reset, usage_micros, usage_daily_micros, usage_weekly_micros, \
-     usage_monthly_micros, guardrail_id, created_at, expires_at, synced_at, deleted_at";
+     usage_monthly_micros, guardrail_id, created_at, expires_at, synced_at, deleted_at, access";
 
 pub(super) fn team_key(row: &AnyRow) -> Result<TeamKey, StoreError> {
     let reset: String = get(row, "limit_reset")?;
@@ -38,6 +38,8 @@ pub(super) fn team_key(row: &AnyRow) -> Result<TeamKey, StoreError> {
         expires_at: get_opt_time(row, "expires_at")?,
         synced_at: get_opt_time(row, "synced_at")?,
         deleted_at: get_opt_time(row, "deleted_at")?,
+        access: Access::parse(&get::<String>(row, "access")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 
@@ -45,11 +47,12 @@ impl Store {
     /// Records a key the bot created (or adopted) for a member; an existing row for the same
     /// hash takes the new owner and details.
     pub async fn save_key(&self, key: &TeamKey) -> Result<(), StoreError> {
+        self.note_change();
         sqlx::query(
             "INSERT INTO keys (hash, member_id, request_id, name, label, workspace_id, disabled, \
              limit_micros, limit_reset, usage_micros, usage_daily_micros, usage_weekly_micros, \
-             usage_monthly_micros, guardrail_id, created_at, expires_at, synced_at, deleted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             usage_monthly_micros, guardrail_id, created_at, expires_at, synced_at, deleted_at, access) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
              ON CONFLICT (hash) DO UPDATE SET member_id = excluded.member_id, \
              request_id = COALESCE(excluded.request_id, keys.request_id), name = excluded.name, \
              label = excluded.label, workspace_id = excluded.workspace_id, disabled = excluded.disabled, \
@@ -75,6 +78,7 @@ impl Store {
         .bind(key.expires_at.map(secs))
         .bind(key.synced_at.map(secs))
         .bind(key.deleted_at.map(secs))
+        .bind(key.access.as_str())
         .execute(self.pool())
         .await
         .doing("saving a key")?;
@@ -150,6 +154,7 @@ impl Store {
         hash: &str,
         member_id: Option<i64>,
     ) -> Result<bool, StoreError> {
+        self.note_change();
         let result = sqlx::query("UPDATE keys SET member_id = $2 WHERE hash = $1")
             .bind(hash)
             .bind(member_id)
@@ -165,6 +170,7 @@ impl Store {
         hash: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.note_change();
         let result = sqlx::query(
             "UPDATE keys SET retiring_since = $2 WHERE hash = $1 AND deleted_at IS NULL \
              AND retiring_since IS NULL",
@@ -196,6 +202,7 @@ impl Store {
         hash: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.note_change();
         let result =
             sqlx::query("UPDATE keys SET deleted_at = $2 WHERE hash = $1 AND deleted_at IS NULL")
                 .bind(hash)
@@ -208,6 +215,7 @@ impl Store {
 
     /// Records a key's disabled flag as set at OpenRouter.
     pub async fn set_key_disabled(&self, hash: &str, disabled: bool) -> Result<bool, StoreError> {
+        self.note_change();
         let result = sqlx::query("UPDATE keys SET disabled = $2 WHERE hash = $1")
             .bind(hash)
             .bind(disabled)
@@ -224,6 +232,7 @@ impl Store {
         limit: Option<Usd>,
         reset: LimitReset,
     ) -> Result<bool, StoreError> {
+        self.note_change();
         let result =
             sqlx::query("UPDATE keys SET limit_micros = $2, limit_reset = $3 WHERE hash = $1")
                 .bind(hash)

@@ -119,6 +119,7 @@ impl Store {
         user: DiscordId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.note_change();
         let result = sqlx::query(
             "UPDATE members SET discord_user_id = $2, status = 'active', departed_at = NULL, updated_at = $3 WHERE id = $1",
         )
@@ -139,6 +140,7 @@ impl Store {
 
     /// Removes the link between a member and their Discord account.
     pub async fn unlink_member(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.note_change();
         let result = sqlx::query(
             "UPDATE members SET discord_user_id = NULL, updated_at = $2 WHERE id = $1 AND discord_user_id IS NOT NULL",
         )
@@ -157,6 +159,7 @@ impl Store {
         tier: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.note_change();
         let result = sqlx::query("UPDATE members SET tier = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(tier)
@@ -174,6 +177,7 @@ impl Store {
         tier: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        self.note_change();
         sqlx::query("UPDATE members SET effective_tier = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(tier)
@@ -187,6 +191,7 @@ impl Store {
     /// Marks an active member as departed. False when they already were (so a departure is
     /// handled once even when the event and the reconcile both see it).
     pub async fn mark_departed(&self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.note_change();
         let result = sqlx::query(
             "UPDATE members SET status = 'departed', departed_at = $2, updated_at = $2 WHERE id = $1 AND status = 'active'",
         )
@@ -200,6 +205,7 @@ impl Store {
 
     /// Removes a member who has no keys or requests left; false if they still have some.
     pub async fn delete_member(&self, id: i64) -> Result<bool, StoreError> {
+        self.note_change();
         let result = sqlx::query(
             "DELETE FROM members WHERE id = $1 \
              AND NOT EXISTS (SELECT 1 FROM keys WHERE member_id = $1) \

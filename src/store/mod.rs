@@ -5,6 +5,7 @@ mod audit;
 mod digest;
 mod guardrails;
 mod keys;
+mod ledger;
 mod members;
 mod once;
 mod requests;
@@ -24,6 +25,7 @@ use crate::domain::{DiscordId, MemberName};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub use crate::domain::{DaySpend, SnapshotRow};
+pub use ledger::{Lease, LedgerActivity, LedgerSpend};
 pub use usage::SyncSummary;
 
 /// What [`Store::migrate`] did.
@@ -84,6 +86,17 @@ pub enum Clash {
     OpenRequest { requester: DiscordId },
 }
 
+impl StoreError {
+    /// Whether a uniqueness rule refused the write.
+    pub fn is_duplicate(&self) -> bool {
+        match self {
+            StoreError::Duplicate(_) => true,
+            StoreError::Database { source, .. } => is_unique_violation(source),
+            _ => false,
+        }
+    }
+}
+
 /// Adds what the bot was doing to a sqlx error.
 pub(crate) trait Doing<T> {
     fn doing(self, doing: &'static str) -> Result<T, StoreError>;
@@ -111,6 +124,9 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Bumped by every change to a key or a member, so caches of them (the gateway's tokens)
+    /// know to read again.
+    changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     backend: Backend,
     /// The SQLite file, and whether connecting created it.
     file: Option<(std::path::PathBuf, bool)>,
@@ -182,6 +198,7 @@ impl Store {
             .doing("connecting to the database")?;
         Ok(Store {
             pool,
+            changes: Default::default(),
             backend,
             file,
         })
@@ -282,5 +299,16 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// How many changes to keys and members this store has made; a cache of them read at one
+    /// count is stale at another.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn note_change(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 }

@@ -8,6 +8,7 @@ use super::rows::{get, get_time, secs};
 use super::{Doing, Store, StoreError};
 use crate::domain::{ApiKey, DaySpend, SnapshotRow, Usage};
 use crate::money::Usd;
+use crate::reset::LimitReset;
 
 /// Rows per multi-row INSERT: well inside both databases' bound-parameter limits.
 const BATCH: usize = 400;
@@ -36,7 +37,7 @@ pub(super) fn snapshot_row(row: &sqlx::any::AnyRow) -> Result<SnapshotRow, Store
 }
 
 /// `($1, $2, ...), ($n, ...)` for `rows` rows of `columns` values.
-fn placeholders(rows: usize, columns: usize) -> String {
+pub(super) fn placeholders(rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|r| {
             let values: Vec<String> = (1..=columns)
@@ -46,6 +47,77 @@ fn placeholders(rows: usize, columns: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Gives every live gateway token its spend from the ledger, as OpenRouter gives a key its usage
+/// (total, and since UTC midnight, Monday and the 1st), and a snapshot of it, so budget alerts,
+/// spikes and the digest read both kinds alike. A settled cost in nano-dollars is rounded up to
+/// the micro-dollar, so a cheap request never counts as free.
+async fn record_gateway_usage(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let taken_at = secs(now);
+    let since = |reset: LimitReset| secs(reset.window_at(now).start);
+    let micros = |column: &str| {
+        format!(
+            "CAST((COALESCE(SUM(CASE WHEN {column} THEN r.cost_nanos ELSE 0 END), 0) + 999) / 1000 AS BIGINT)"
+        )
+    };
+    let sql = format!(
+        "SELECT k.hash, k.limit_micros, {} AS total, {} AS daily, {} AS weekly, {} AS monthly \
+         FROM keys k LEFT JOIN gateway_requests r ON r.key_hash = k.hash AND r.status = 'settled' \
+         WHERE k.access = 'gateway' AND k.deleted_at IS NULL GROUP BY k.hash, k.limit_micros",
+        micros("r.started_at IS NOT NULL"),
+        micros("r.started_at >= $1"),
+        micros("r.started_at >= $2"),
+        micros("r.started_at >= $3"),
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(since(LimitReset::Daily))
+        .bind(since(LimitReset::Weekly))
+        .bind(since(LimitReset::Monthly))
+        .fetch_all(&mut **tx)
+        .await
+        .doing("summing gateway spend")?;
+    for row in &rows {
+        let hash: String = get(row, "hash")?;
+        let limit: Option<i64> = get(row, "limit_micros")?;
+        let [total, daily, weekly, monthly]: [i64; 4] = [
+            get(row, "total")?,
+            get(row, "daily")?,
+            get(row, "weekly")?,
+            get(row, "monthly")?,
+        ];
+        sqlx::query(
+            "UPDATE keys SET usage_micros = $1, usage_daily_micros = $2, usage_weekly_micros = $3, \
+             usage_monthly_micros = $4, synced_at = $5 WHERE hash = $6",
+        )
+        .bind(total)
+        .bind(daily)
+        .bind(weekly)
+        .bind(monthly)
+        .bind(taken_at)
+        .bind(hash.as_str())
+        .execute(&mut **tx)
+        .await
+        .doing("storing gateway spend")?;
+        sqlx::query(
+            "INSERT INTO usage_snapshots (key_hash, taken_at, usage_micros, usage_daily_micros, \
+             usage_weekly_micros, usage_monthly_micros, limit_micros) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(hash.as_str())
+        .bind(taken_at)
+        .bind(total)
+        .bind(daily)
+        .bind(weekly)
+        .bind(monthly)
+        .bind(limit)
+        .execute(&mut **tx)
+        .await
+        .doing("storing gateway snapshots")?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -64,7 +136,7 @@ impl Store {
             .doing("starting a sync transaction")?;
         let taken_at = secs(now);
         let known: Vec<String> =
-            sqlx::query_scalar("SELECT hash FROM keys WHERE deleted_at IS NULL")
+            sqlx::query_scalar("SELECT hash FROM keys WHERE deleted_at IS NULL AND access = 'key'")
                 .fetch_all(&mut *tx)
                 .await
                 .doing("reading the known keys")?;
@@ -148,6 +220,7 @@ impl Store {
                 .doing("marking vanished keys")?
                 .rows_affected();
         }
+        record_gateway_usage(&mut tx, now).await?;
         tx.commit().await.doing("committing a sync")?;
         Ok(SyncSummary {
             keys: keys.len(),

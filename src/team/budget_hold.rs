@@ -92,12 +92,26 @@ pub fn cost_bound(prices: &ModelPrices, input: u64, output: u64) -> NanoUsd {
     prices.request.times(1) + prices.prompt.times(input) + prices.completion.times(output)
 }
 
-/// Decides whether a request of `size` to a model priced `prices` may go, against `window`.
-pub fn admit(window: &WindowSpend, prices: &ModelPrices, size: &RequestSize) -> Admission {
-    let input = match prices.context_length {
+/// The input tokens a request can bill: no more than the model's context holds.
+fn billable_input(prices: &ModelPrices, size: &RequestSize) -> u64 {
+    match prices.context_length {
         Some(context) => size.input_tokens.min(context),
         None => size.input_tokens,
-    };
+    }
+}
+
+/// What a request costs at most before any budget lowers its output cap.
+pub fn whole_bound(prices: &ModelPrices, size: &RequestSize) -> NanoUsd {
+    cost_bound(
+        prices,
+        billable_input(prices, size),
+        output_bound(size, prices),
+    )
+}
+
+/// Decides whether a request of `size` to a model priced `prices` may go, against `window`.
+pub fn admit(window: &WindowSpend, prices: &ModelPrices, size: &RequestSize) -> Admission {
+    let input = billable_input(prices, size);
     let output = output_bound(size, prices);
     let cap_changed = |cap: u64| (size.asked_output_tokens != Some(cap)).then_some(cap);
     let full = cost_bound(prices, input, output);

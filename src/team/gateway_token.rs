@@ -68,6 +68,12 @@ impl GatewayToken {
         self.0.expose_secret()
     }
 
+    /// How lists show the token: its prefix and last four characters, as OpenRouter labels keys.
+    pub fn label(&self) -> String {
+        let text = self.expose();
+        format!("{TOKEN_PREFIX}...{}", &text[text.len() - 4..])
+    }
+
     /// The keyed hash the database keeps.
     pub fn digest(&self, key: &TokenKey) -> TokenDigest {
         let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key.0.expose_secret().as_bytes())
@@ -91,6 +97,19 @@ impl TokenKey {
     /// The key, when it is long enough to be a secret.
     pub fn new(secret: SecretString) -> Option<TokenKey> {
         (secret.expose_secret().chars().count() >= TokenKey::MIN_CHARS).then_some(TokenKey(secret))
+    }
+}
+
+impl TokenKey {
+    /// A member's stable pseudonym for OpenRouter (`member-` and 16 hex characters of a keyed
+    /// hash of their id): the same member always, never their name or Discord id.
+    pub fn pseudonym(&self, member_id: i64) -> String {
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(self.0.expose_secret().as_bytes())
+            .expect("HMAC takes a key of any length");
+        mac.update(format!("member:{member_id}").as_bytes());
+        let bytes = mac.finalize().into_bytes();
+        let hex: String = bytes[..8].iter().map(|b| format!("{b:02x}")).collect();
+        format!("member-{hex}")
     }
 }
 

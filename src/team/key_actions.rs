@@ -204,6 +204,7 @@ impl Team {
             expires_at: api_key.expires_at,
             synced_at: Some(self.now()),
             deleted_at: None,
+            access: crate::domain::Access::Key,
         };
         self.store.save_key(&key).await?;
         self.audit(

@@ -14,6 +14,7 @@ pub mod import;
 pub mod job_runs;
 pub mod key_actions;
 pub mod key_table;
+pub mod keys_at_home;
 pub mod lifecycle;
 pub mod model_policy;
 pub mod my_key;
@@ -23,6 +24,7 @@ pub mod reason;
 pub mod reminders;
 pub mod requests;
 pub mod roster;
+pub mod shared_key;
 pub mod topups;
 pub mod usage;
 
@@ -68,6 +70,19 @@ pub struct TeamRules {
     /// The longest creating a key can take (every OpenRouter call it makes, each with all its
     /// attempts); a request still in `provisioning` after this was interrupted.
     pub provisioning_deadline: chrono::Duration,
+    /// Shared-key mode, when the gateway is configured.
+    pub gateway: Option<GatewayRules>,
+}
+
+/// What the team's flows need of the gateway: how tokens are hashed and where members send them.
+#[derive(Debug, Clone)]
+pub struct GatewayRules {
+    /// `None` until `GATEWAY_TOKEN_SECRET` is set: no token can be made or checked.
+    pub token_key: Option<gateway_token::TokenKey>,
+    /// The base URL `/mykey` shows (`gateway.public_url`).
+    pub public_url: String,
+    /// What a request for a model its tier does not allow gets.
+    pub on_disallowed_model: crate::domain::OnDisallowedModel,
 }
 
 /// OpenRouter calls one key creation makes at most: look for a key left by an earlier try,
@@ -161,6 +176,11 @@ impl Team {
         clock: Arc<dyn Clock>,
         announcer: Arc<dyn Announcer>,
     ) -> Team {
+        let api = Arc::new(keys_at_home::KeysAtHome::new(
+            api,
+            store.clone(),
+            clock.clone(),
+        ));
         Team {
             store,
             api,

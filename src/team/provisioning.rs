@@ -3,13 +3,14 @@
 
 use secrecy::SecretString;
 
+use super::gateway_token::GatewayToken;
 use super::requests::Decided;
 use super::{
     Actor, Caller, KeyRequest, MemberStatus, NewKeyRequest, RequestKind, RequestStatus, Team,
     TeamError, TeamKey, Tier,
 };
 use crate::clock::{days, earlier_by, later_by};
-use crate::domain::KeyHash;
+use crate::domain::{Access, KeyHash, TOKEN_HASH_PREFIX};
 use crate::openrouter::{ApiError, CreatedKey, KeyUpdate, NewKey, list_all_keys};
 
 /// A freshly created key, for its owner's eyes only.
@@ -22,6 +23,8 @@ pub struct Revealed {
     pub member_name: String,
     /// For a rotation: the key that was replaced, and what became of it.
     pub replaced: Option<Replaced>,
+    /// For a gateway token: the base URL the member's clients use.
+    pub base_url: Option<String>,
 }
 
 /// The key a rotation replaced.
@@ -151,6 +154,9 @@ impl Team {
             let now = self.request_or_error(request.id).await?;
             return Err(TeamError::user(not_revealable(&now, now.status)));
         }
+        if tier.access == Access::Gateway {
+            return self.issue_token(request, member_id, key_name, tier).await;
+        }
         let created = match self
             .create_key_once(&key_name, &tier, earlier_attempt)
             .await
@@ -194,7 +200,83 @@ impl Team {
             expires_at: created.key.expires_at,
             synced_at: Some(now),
             deleted_at: None,
+            access: tier.access,
         };
+        self.finish_reveal(request, member_id, key, created.secret, tier)
+            .await
+    }
+
+    /// Makes a gateway token for an approved request of a gateway tier: it lives only in the
+    /// bot's database, as its keyed hash, with the tier's limit.
+    async fn issue_token(
+        &self,
+        request: KeyRequest,
+        member_id: i64,
+        key_name: String,
+        tier: Tier,
+    ) -> Result<Revealed, TeamError> {
+        let made = self
+            .rules
+            .gateway
+            .as_ref()
+            .and_then(|g| g.token_key.as_ref())
+            .ok_or_else(|| {
+                TeamError::user(
+                    "The gateway is not set up to give out tokens yet (GATEWAY_TOKEN_SECRET is not set). Tell an admin; your approval stays valid.",
+                )
+            })
+            .and_then(|token_key| {
+                let token = GatewayToken::generate().map_err(|e| {
+                    tracing::error!(error = %e, "no gateway token could be made");
+                    TeamError::user("The bot could not make a token just now; reveal again in a moment.")
+                })?;
+                let digest = token.digest(token_key);
+                Ok((token, digest))
+            });
+        let (token, digest) = match made {
+            Ok(made) => made,
+            Err(e) => {
+                self.store
+                    .abort_provisioning(request.id, self.now())
+                    .await?;
+                return Err(e);
+            }
+        };
+        let now = self.now();
+        let key = TeamKey {
+            hash: format!("{TOKEN_HASH_PREFIX}{}", digest.0),
+            member_id: Some(member_id),
+            request_id: Some(request.id),
+            name: key_name,
+            label: token.label(),
+            workspace_id: None,
+            disabled: false,
+            limit: tier.limit,
+            reset: tier.reset,
+            usage: Default::default(),
+            guardrail_id: None,
+            created_at: now,
+            expires_at: self.rules.key_expiry_days.map(|n| later_by(now, days(n))),
+            synced_at: Some(now),
+            deleted_at: None,
+            access: Access::Gateway,
+        };
+        let secret = SecretString::from(token.expose().to_string());
+        self.finish_reveal(request, member_id, key, secret, tier)
+            .await
+    }
+
+    /// Records a new key or token as the member's, retires the one it replaces, and audits it.
+    async fn finish_reveal(
+        &self,
+        request: KeyRequest,
+        member_id: i64,
+        key: TeamKey,
+        secret: SecretString,
+        tier: Tier,
+    ) -> Result<Revealed, TeamError> {
+        let now = self.now();
+        let access = key.access;
         self.store.save_key(&key).await?;
         self.store
             .set_effective_tier(member_id, tier.name.as_str(), now)
@@ -238,7 +320,11 @@ impl Team {
         }
         Ok(Revealed {
             key,
-            secret: created.secret,
+            secret,
+            base_url: match access {
+                Access::Gateway => self.rules.gateway.as_ref().map(|g| g.public_url.clone()),
+                Access::Key => None,
+            },
             tier,
             member_name: request.member_name,
             replaced,

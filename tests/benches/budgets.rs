@@ -69,6 +69,7 @@ async fn seed_members(db: &TestDb) {
                 expires_at: None,
                 synced_at: Some(now),
                 deleted_at: None,
+                access: openrouter_team_bot::domain::Access::Key,
             })
             .await
             .expect("a key is stored");

@@ -356,6 +356,7 @@ impl SyntheticTeam {
                 expires_at: key.expires_at,
                 synced_at: seen,
                 deleted_at,
+                access: openrouter_team_bot::domain::Access::Key,
             });
         }
         DigestData {

@@ -13,24 +13,39 @@ use crate::team::provisioning::{Replaced, ReplacedState, Revealed, limit_words};
 pub fn revealed(revealed: &Revealed, team_title: &str) -> CreateEmbed {
     let secret = revealed.secret.expose_secret();
     let title = format!("{team_title} / {}", revealed.member_name);
-    let quick_start = format!(
-        "```sh\nexport OPENROUTER_API_KEY={secret}\ncurl https://openrouter.ai/api/v1/chat/completions \\\n  -H \"Authorization: Bearer $OPENROUTER_API_KEY\" \\\n  -H \"HTTP-Referer: https://discord.com\" \\\n  -H \"X-OpenRouter-Title: {title}\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello\"}}]}}'\n```",
-        model = revealed
-            .tier
-            .allowed_models
-            .as_ref()
-            .and_then(|m| m.first().cloned())
-            .unwrap_or_else(|| "openai/gpt-4o-mini".into()),
-    );
-    let mut description = format!(
-        "**Your key** (shown only this once; copy it now):\n```\n{secret}\n```\nBase URL: `https://openrouter.ai/api/v1` (OpenAI-compatible). Keep the key in an environment variable such as `OPENROUTER_API_KEY`; never commit it.\n\n**Quick start**\n{quick_start}"
-    );
+    let model = revealed
+        .tier
+        .allowed_models
+        .as_ref()
+        .and_then(|m| m.first().cloned())
+        .unwrap_or_else(|| "openai/gpt-4o-mini".into());
+    let mut description = match &revealed.base_url {
+        None => {
+            let quick_start = format!(
+                "```sh\nexport OPENROUTER_API_KEY={secret}\ncurl https://openrouter.ai/api/v1/chat/completions \\\n  -H \"Authorization: Bearer $OPENROUTER_API_KEY\" \\\n  -H \"HTTP-Referer: https://discord.com\" \\\n  -H \"X-OpenRouter-Title: {title}\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello\"}}]}}'\n```"
+            );
+            format!(
+                "**Your key** (shown only this once; copy it now):\n```\n{secret}\n```\nBase URL: `https://openrouter.ai/api/v1` (OpenAI-compatible). Keep the key in an environment variable such as `OPENROUTER_API_KEY`; never commit it.\n\n**Quick start**\n{quick_start}"
+            )
+        }
+        Some(base_url) => {
+            let quick_start = format!(
+                "```sh\nexport OPENAI_BASE_URL={base_url}\nexport OPENAI_API_KEY={secret}\ncurl $OPENAI_BASE_URL/chat/completions \\\n  -H \"Authorization: Bearer $OPENAI_API_KEY\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello\"}}]}}'\n```"
+            );
+            format!(
+                "**Your gateway token** (shown only this once; copy it now):\n```\n{secret}\n```\nBase URL: `{base_url}` (the team's gateway: OpenRouter's OpenAI-compatible API on the team's key, with your budget and models). Any OpenAI or OpenRouter client works with these two settings; keep the token in an environment variable, never commit it.\n\n**Quick start**\n{quick_start}"
+            )
+        }
+    };
     if let Some(old) = &revealed.replaced {
         description.push_str(&format!("\n{}", replaced_words(old)));
     }
     CreateEmbed::new()
         .title(truncate(
-            &format!("Your key {}", revealed.key.name),
+            &match revealed.base_url {
+                Some(_) => format!("Your gateway token {}", revealed.key.name),
+                None => format!("Your key {}", revealed.key.name),
+            },
             TITLE_MAX,
         ))
         .color(GREEN)

@@ -121,6 +121,11 @@ mod tests {
             allowed_models: Some((0..300).map(|i| format!("vendor/model-{i}")).collect()),
             auto_approve: false,
             role_ids: vec![],
+            access: crate::domain::Access::Key,
+            fallback_model: None,
+            max_output_tokens: None,
+            max_in_flight: None,
+            requests_per_minute: None,
         }
     }
 
@@ -183,6 +188,7 @@ mod tests {
             expires_at: None,
             synced_at: Some(at),
             deleted_at: None,
+            access: crate::domain::Access::Key,
         };
         let tier = tier();
         let (embed, _) = mykey(MyKeyView::Key {
