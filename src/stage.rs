@@ -20,6 +20,9 @@ use crate::config::{self, Config, ConfigError};
 use crate::jobs::RunReport;
 use crate::store::Store;
 
+/// The secret a staged gateway hashes its tokens with.
+pub const TOKEN_SECRET: &str = "stage-gateway-token-secret-0123456789abcdef";
+
 /// How long the bot may take to start against the local fakes (it takes well under a second).
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -163,6 +166,19 @@ impl Stage {
         }
     }
 
+    /// Stops the bot at once, as `kill -9` would: nothing is drained or written on the way out.
+    pub async fn crash_bot(&mut self) {
+        if let Some(bot) = self.bot.take() {
+            bot.crash().await;
+        }
+    }
+
+    /// The gateway's base URL (`http://127.0.0.1:PORT/api/v1`), while the bot runs one.
+    pub fn gateway_url(&self) -> Option<String> {
+        let addr = self.bot.as_ref()?.gateway_addr()?;
+        Some(format!("http://{addr}/api/v1"))
+    }
+
     /// Stops the bot and gives back the fakes, which stop when dropped.
     pub async fn close(mut self) -> Result<Fakes, StageError> {
         self.stop_bot().await?;
@@ -182,9 +198,12 @@ fn parse_config(
     openrouter: &FakeOpenRouter,
 ) -> Result<Config, ConfigError> {
     let management_key = openrouter.management_key();
+    let inference_key = openrouter.regular_key();
     Config::parse(text, |name| match name {
         config::ENV_DISCORD_TOKEN => Some(discord_token.to_string()),
         config::ENV_MANAGEMENT_KEY => Some(management_key.clone()),
+        config::ENV_INFERENCE_KEY => Some(inference_key.clone()),
+        config::ENV_TOKEN_SECRET => Some(TOKEN_SECRET.to_string()),
         _ => None,
     })
 }

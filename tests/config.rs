@@ -412,3 +412,58 @@ fn wrong_gateway_settings_are_named() {
         assert!(error.contains(expected), "{error}\nexpected: {expected}");
     }
 }
+
+const GATEWAY: &str = "[gateway]\nlisten = \"127.0.0.1:8787\"\n";
+
+#[test]
+fn a_gateway_tier_reads_its_access_fallback_and_caps() {
+    let text = format!(
+        "[tiers.shared]\nlimit_usd = 5\naccess = \"gateway\"\nallowed_models = [\"a/cheap\", \"a/dear\"]\n\
+         fallback_model = \"a/cheap\"\nmax_output_tokens = 2000\nrequests_per_minute_per_member = 10\n{GATEWAY}"
+    );
+    let config = Config::parse(&text, no_env).unwrap();
+    let tier = config.tiers.get("shared").unwrap();
+    assert_eq!(tier.access.as_str(), "gateway");
+    assert_eq!(tier.fallback_model.as_deref(), Some("a/cheap"));
+    assert_eq!(tier.max_output_tokens, Some(2000));
+    assert_eq!(tier.requests_per_minute, Some(10));
+    assert_eq!(tier.max_in_flight, None, "the gateway's own cap applies");
+    let plain = Config::parse(TIER, no_env).unwrap();
+    assert_eq!(plain.tiers.get("basic").unwrap().access.as_str(), "key");
+}
+
+#[test]
+fn a_gateway_tier_that_cannot_work_is_refused_with_what_to_change() {
+    let tier = "[tiers.shared]\nlimit_usd = 5\naccess = \"gateway\"\n";
+    let cases = [
+        (
+            tier.to_string(),
+            "setting `tiers.shared.access`: is \"gateway\", but the gateway is off",
+        ),
+        (
+            format!("{tier}allowed_models = [\"a/cheap\"]\n{GATEWAY}"),
+            "tiers.shared.fallback_model",
+        ),
+        (
+            format!("{tier}allowed_models = [\"a/cheap\"]\nfallback_model = \"a/dear\"\n{GATEWAY}"),
+            "setting `tiers.shared.fallback_model`: \"a/dear\" is not in tiers.shared.allowed_models",
+        ),
+        (
+            "[tiers.shared]\naccess = \"shared\"\n".to_string(),
+            "setting `tiers.shared.access`: \"shared\" is not an access mode (use \"key\" or \"gateway\")",
+        ),
+        (
+            format!("{tier}max_output_tokens = 0\n{GATEWAY}"),
+            "setting `tiers.shared.max_output_tokens`: 0 is out of range",
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = error_of(&text);
+        assert!(error.contains(expected), "{error}\nexpected: {expected}");
+    }
+    // Refusing disallowed models needs no fallback.
+    let refusing = format!(
+        "{tier}allowed_models = [\"a/cheap\"]\n{GATEWAY}on_disallowed_model = \"refuse\"\n"
+    );
+    assert!(Config::parse(&refusing, no_env).is_ok());
+}

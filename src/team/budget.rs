@@ -14,6 +14,8 @@ use crate::reset::{BudgetWindow, LimitReset};
 pub enum Freshness {
     /// Read from OpenRouter just now.
     Live,
+    /// A gateway token's spend, summed from the gateway's ledger just now.
+    Ledger,
     /// OpenRouter did not answer in time: the last stored figures, taken at this time.
     Stored(DateTime<Utc>),
 }
@@ -98,7 +100,11 @@ impl Team {
                 api_key.limit,
                 api_key.limit_reset,
                 api_key.usage,
-                Freshness::Live,
+                if key.is_gateway_token() {
+                    Freshness::Ledger
+                } else {
+                    Freshness::Live
+                },
             ),
             other => {
                 if let Ok(Err(e)) = other {

@@ -4,6 +4,7 @@
 pub mod bot;
 pub mod db;
 pub mod discord;
+pub mod gateway;
 pub mod logs;
 pub mod openapi;
 pub mod openrouter;

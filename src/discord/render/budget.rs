@@ -20,6 +20,10 @@ pub fn budget(status: &BudgetStatus) -> CreateEmbed {
         };
     let as_of = match status.freshness {
         Freshness::Live => "Figures: live from OpenRouter.".to_string(),
+        Freshness::Ledger => {
+            "Figures: live from the gateway's ledger (your requests on the team's shared key)."
+                .to_string()
+        }
         Freshness::Stored(at) => format!(
             "Figures: as of {} UTC (OpenRouter did not answer in time).",
             at.format("%H:%M")
