@@ -1,6 +1,7 @@
-//! A fake OpenRouter management API on 127.0.0.1: stateful keys, guardrails, credits and
-//! activity with the official spec's JSON, plus controls to seed data, read what reached it and
-//! inject faults. Everything it does is deterministic: ids come from a counter, never from chance.
+//! A fake OpenRouter on 127.0.0.1: the management API (stateful keys, guardrails, credits and
+//! activity) and the inference API (`/chat/completions` as JSON or a stream, `/responses`,
+//! `/models` with prices, `/generation`) with the official spec's JSON, plus controls to seed
+//! data, plan answers, read what reached it and inject faults. Everything it does is deterministic: ids come from a counter, never from chance.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -13,6 +14,8 @@
 //! ```
 
 mod behaviour;
+mod completions;
+mod inference;
 mod json;
 mod server;
 mod values;
@@ -24,6 +27,11 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use behaviour::State;
+use inference::Inference;
+pub use inference::{
+    CompletionPlan, CompletionRequest, DEFAULT_GENERATION_DELAY, FakeGeneration, FakeModel,
+    default_models,
+};
 pub use values::{ActivityRow, Credits, LimitReset, Usage, Usd};
 
 /// How many keys one `GET /keys` page holds, as at OpenRouter.
@@ -276,11 +284,18 @@ pub struct FakeOpenRouter {
 /// What the server and the test share.
 pub(crate) struct Shared {
     state: Mutex<State>,
+    inference: Mutex<Inference>,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn inference(&self) -> MutexGuard<'_, Inference> {
+        self.inference
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -294,6 +309,7 @@ impl FakeOpenRouter {
     pub async fn start_with(config: FakeConfig) -> std::io::Result<FakeOpenRouter> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(config)),
+            inference: Mutex::new(Inference::new()),
         });
         let (address, server) = server::serve(shared.clone()).await?;
         Ok(FakeOpenRouter {
@@ -476,6 +492,57 @@ impl FakeOpenRouter {
     /// Forgets the recorded requests (seeding through the API can then be left out of counts).
     pub fn clear_requests(&self) {
         self.shared.lock().requests.clear();
+    }
+
+    /// The inference key to call `/chat/completions` with: the account's regular key.
+    pub fn inference_key(&self) -> String {
+        self.regular_key()
+    }
+
+    /// Replaces the models `/models` lists and completions accept.
+    pub fn set_models(&self, models: Vec<FakeModel>) {
+        self.shared.inference().models = models;
+    }
+
+    /// What every completion does from now on, unless one is planned with
+    /// [`plan_next_completion`](Self::plan_next_completion).
+    pub fn plan_completions(&self, plan: CompletionPlan) {
+        self.shared.inference().default_plan = plan;
+    }
+
+    /// What the next completion does; plans queue up in order.
+    pub fn plan_next_completion(&self, plan: CompletionPlan) {
+        self.shared.inference().plans.push_back(plan);
+    }
+
+    /// How long after an answer ends `/generation` starts to report it (200 ms by default).
+    pub fn set_generation_delay(&self, delay: Duration) {
+        self.shared.inference().generation_delay = delay;
+    }
+
+    /// Stops (or resumes) keeping completion requests, for long benchmark runs.
+    pub fn record_completion_requests(&self, on: bool) {
+        self.shared.inference().record_requests = on;
+    }
+
+    /// Every completion request that reached the fake, in arrival order.
+    pub fn completion_requests(&self) -> Vec<CompletionRequest> {
+        self.shared.inference().requests.clone()
+    }
+
+    /// Every generation the fake served, in the order they ended.
+    pub fn generations(&self) -> Vec<FakeGeneration> {
+        self.shared.inference().generations.clone()
+    }
+
+    /// One generation, whether or not `/generation` shows it yet.
+    pub fn generation(&self, id: &str) -> Option<FakeGeneration> {
+        self.shared
+            .inference()
+            .generations
+            .iter()
+            .find(|g| g.id == id)
+            .cloned()
     }
 }
 

@@ -16,6 +16,7 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::behaviour::{Incoming, Reply};
+use super::completions;
 use super::{Fault, RecordedRequest, Shared};
 
 /// Where the API lives on the fake's host, as on openrouter.ai.
@@ -27,7 +28,9 @@ pub(super) async fn serve(
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let address = listener.local_addr()?;
-    let app = Router::new().fallback(handle).with_state(shared);
+    let app = completions::routes(Router::new())
+        .fallback(handle)
+        .with_state(shared);
     let server = tokio::spawn(async move {
         let service = app.into_make_service_with_connect_info::<Connection>();
         // Serving only ends when the task is aborted; an accept error is retried by the listener.
@@ -44,7 +47,7 @@ pub(super) struct Connection {
 
 impl Connection {
     /// Closes the connection both ways; the client sees it end before any answer.
-    fn close(&self) {
+    pub(super) fn close(&self) {
         if let Some(socket) = &self.socket {
             let _ = socket.shutdown(Shutdown::Both);
         }
@@ -173,7 +176,7 @@ async fn handle(
     }
 }
 
-fn bearer_token(headers: &HeaderMap) -> Option<String> {
+pub(super) fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
