@@ -174,6 +174,11 @@ impl Harness {
         (fakes.discord, fakes.openrouter, self.db)
     }
 
+    /// Kills the bot as `kill -9` would: nothing of it runs on, nothing is flushed.
+    pub async fn crash(&mut self) {
+        self.stage.crash_bot().await;
+    }
+
     /// Stops the bot and starts it again on the same fakes, database and clock (a restart).
     pub async fn restart(mut self) -> Harness {
         self.stage.start_bot().await.expect("the bot starts again");

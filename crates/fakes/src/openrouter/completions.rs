@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Query, State as AxumState};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, REFERER, RETRY_AFTER};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -101,7 +101,7 @@ async fn complete(
             inference.requests.push(CompletionRequest {
                 path: api.path().to_string(),
                 caller: caller.clone(),
-                referer: header(&headers, REFERER.as_str()),
+                referer: header(&headers, "http-referer"),
                 title: header(&headers, "x-openrouter-title").or(header(&headers, "x-title")),
                 body: parsed.as_ref().cloned().unwrap_or(Value::Null),
                 raw_body: body.to_vec(),

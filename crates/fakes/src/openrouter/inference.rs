@@ -177,7 +177,7 @@ pub struct CompletionRequest {
     /// `/chat/completions` or `/responses`.
     pub path: String,
     pub caller: Caller,
-    /// The `HTTP-Referer` header.
+    /// The `HTTP-Referer` header (OpenRouter's name for it, not `Referer`).
     pub referer: Option<String>,
     /// The `X-OpenRouter-Title` header (or the older `X-Title`).
     pub title: Option<String>,

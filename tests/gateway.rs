@@ -1,0 +1,472 @@
+//! End to end: shared-key mode. Mia's tier gives gateway access; she gets a token through
+//! `/mykey` and calls the gateway as she would call OpenRouter, while the fake OpenRouter sees
+//! the team's key, the team's attribution and Mia's pseudonym, and the ledger records every
+//! request at the cost OpenRouter charged.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use fakes::discord::SlashCommand;
+use fakes::openrouter::{Caller, CompletionPlan, FakeOpenRouter};
+use futures_util::StreamExt;
+use openrouter_team_bot::domain::gateway_request::{CostSource, GatewayRequest, Outcome};
+use openrouter_team_bot::team::DiscordId;
+use serde_json::{Value, json};
+use support::bot::*;
+use support::gateway::*;
+
+/// Mia's token's hash, as the bot stores it.
+async fn token_hash(h: &Harness) -> String {
+    let mia = h
+        .store()
+        .member_by_discord_id(DiscordId(MIA))
+        .await
+        .unwrap()
+        .expect("Mia is on the team");
+    let keys = h.store().keys_of_member(mia.id).await.unwrap();
+    let live: Vec<_> = keys.into_iter().filter(|k| k.is_live()).collect();
+    assert_eq!(live.len(), 1, "{live:?}");
+    live[0].hash.clone()
+}
+
+/// Mia's ledger rows once `count` of them are settled.
+async fn settled_rows(h: &Harness, hash: &str, count: usize) -> Vec<GatewayRequest> {
+    let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    until("the ledger rows to settle", || async {
+        let rows = h.store().ledger_of_key(hash, since).await.unwrap();
+        (rows.len() == count && rows.iter().all(GatewayRequest::is_settled)).then_some(rows)
+    })
+    .await
+}
+
+fn generation_id(response: &reqwest::Response) -> String {
+    response.headers()["x-generation-id"]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The body the fake received for its `n`th completion.
+fn upstream_body(fake: &FakeOpenRouter, n: usize) -> Value {
+    fake.completion_requests()[n].body.clone()
+}
+
+/// An error answer's message, checking OpenAI's shape on the way.
+async fn error_message(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    let error = &body["error"];
+    assert!(
+        error["type"].is_string() && !error["code"].is_null(),
+        "{body}"
+    );
+    error["message"].as_str().unwrap().to_string()
+}
+
+on_each_database!(
+    a_member_on_a_shared_key_tier_is_served_attributed_and_charged,
+    |db| async {
+        let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
+        let (client, revealed) = h.mia_gets_token().await;
+        assert!(revealed.contains(PUBLIC_URL), "{revealed}");
+        assert!(
+            h.openrouter.keys().is_empty(),
+            "no key is created at OpenRouter"
+        );
+        let hash = token_hash(&h).await;
+        assert!(hash.starts_with("gw_") && !hash.contains(&client.token));
+
+        // A plain request: the answer comes back as OpenRouter wrote it.
+        let mut body = hello("openai/gpt-4o-mini");
+        body["temperature"] = json!(0.5);
+        body["user"] = json!("mia@acme.example");
+        let response = client.chat(&body).await;
+        assert_eq!(response.status(), 200);
+        let first_generation = generation_id(&response);
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["id"], json!(first_generation));
+        assert_eq!(answer["usage"]["completion_tokens"], json!(20));
+
+        let upstream = &h.openrouter.completion_requests()[0];
+        assert_eq!(upstream.caller, Caller::Regular, "the team's inference key");
+        assert_eq!(upstream.referer.as_deref(), Some("https://acme.example"));
+        assert_eq!(upstream.title.as_deref(), Some("Acme AI"));
+        let pseudonym = upstream.body["user"].as_str().unwrap().to_string();
+        assert!(pseudonym.starts_with("member-"), "{pseudonym}");
+        assert!(!pseudonym.contains(&MIA.to_string()));
+        assert_eq!(upstream.body["metadata"]["member"], json!(pseudonym));
+        assert_eq!(upstream.body["temperature"], json!(0.5));
+        assert_eq!(upstream.body["messages"], body["messages"]);
+        assert_eq!(
+            upstream.body["max_tokens"],
+            json!(1000),
+            "the tier's output cap"
+        );
+
+        // A model the tier does not allow is served by the fallback, and says so.
+        let response = client.chat(&hello("anthropic/claude-sonnet-4")).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["x-gateway-model-downgraded"],
+            "requested=anthropic/claude-sonnet-4; served=openai/gpt-4o-mini"
+        );
+        assert_eq!(
+            upstream_body(&h.openrouter, 1)["model"],
+            json!("openai/gpt-4o-mini")
+        );
+        assert_eq!(upstream_body(&h.openrouter, 1)["user"], json!(pseudonym));
+
+        // A stream comes through as it was sent, keep-alive comment and all.
+        let mut streamed = hello("openai/gpt-4o");
+        streamed["stream"] = json!(true);
+        let response = client.chat(&streamed).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        let text = response.text().await.unwrap();
+        assert!(text.starts_with(": OPENROUTER PROCESSING\n\n"), "{text}");
+        assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+        assert_eq!(text.matches("data: ").count(), 4 + 1 + 1);
+
+        // Every request has its row, at what OpenRouter charged.
+        let rows = settled_rows(&h, &hash, 3).await;
+        let generations = h.openrouter.generations();
+        for row in &rows {
+            let generation = generations
+                .iter()
+                .find(|g| Some(&g.id) == row.generation_id.as_ref())
+                .expect("each row names its generation");
+            assert_eq!(row.cost.unwrap().nanos(), generation.cost_nanos);
+            assert_eq!(row.cost_source, Some(CostSource::Answer));
+            assert_eq!(row.completion_tokens, Some(generation.completion_tokens));
+            assert!(row.hold.nanos() >= generation.cost_nanos);
+        }
+        // Rows of one second come in no particular order; OpenRouter's ids do.
+        let mut rows = rows;
+        rows.sort_by(|a, b| a.generation_id.cmp(&b.generation_id));
+        assert_eq!(rows[0].generation_id, Some(first_generation));
+        assert_eq!(rows[0].outcome, Outcome::Served);
+        assert_eq!(rows[1].outcome, Outcome::Downgraded);
+        assert_eq!(rows[1].requested_model, "anthropic/claude-sonnet-4");
+        assert_eq!(rows[1].served_model, "openai/gpt-4o-mini");
+        assert!(rows[2].streamed && !rows[0].streamed);
+
+        // The model list shows only what the tier allows.
+        let list: Value = client.get("/models").await.json().await.unwrap();
+        let mut ids: Vec<&str> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(
+            ids,
+            [
+                "meta-llama/llama-3.1-8b-instruct:free",
+                "openai/gpt-4o",
+                "openai/gpt-4o-mini"
+            ]
+        );
+
+        // /budget reads the ledger.
+        let budget = h.runs(SlashCommand::new(MIA, "budget")).await;
+        assert!(
+            budget.text().contains("live from the gateway's ledger"),
+            "{}",
+            budget.text()
+        );
+
+        // A revoked token is refused with words a person can act on.
+        let revoked = h
+            .runs(
+                SlashCommand::new(DANA, "keys")
+                    .subcommand("revoke")
+                    .user("user", MIA),
+            )
+            .await;
+        assert!(revoked.text().contains("Revoked"), "{}", revoked.text());
+        let response = client.chat(&hello("openai/gpt-4o-mini")).await;
+        assert_eq!(response.status(), 401);
+        let message = error_message(response).await;
+        assert!(message.contains("/mykey"), "{message}");
+        assert_eq!(h.openrouter.completion_requests().len(), 3);
+    }
+);
+
+on_each_database!(
+    concurrent_requests_never_spend_more_than_the_budget,
+    |db| async {
+        let h = Harness::start_with(
+            db,
+            guild_with_shared_mia(),
+            &shared_tier("0.05", "max_in_flight_per_member = 16"),
+        )
+        .await;
+        let (client, _) = h.mia_gets_token().await;
+        let hash = token_hash(&h).await;
+        // Each answer uses the whole output cap and takes a moment, so all of them overlap.
+        h.openrouter.plan_completions(CompletionPlan {
+            completion_tokens: 5000,
+            tokens_per_chunk: 5000,
+            chunk_delay: Duration::from_millis(50),
+            ..CompletionPlan::new()
+        });
+        let client = &client;
+        let answers = futures_util::future::join_all((0..12).map(|_| async move {
+            let response = client.chat(&hello("openai/gpt-4o")).await;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
+            let body: Value = response.json().await.unwrap();
+            (status, retry_after, body)
+        }))
+        .await;
+
+        let refused: Vec<_> = answers.iter().filter(|(s, _, _)| *s == 429).collect();
+        let served = answers.iter().filter(|(s, _, _)| *s == 200).count();
+        assert!(served >= 4, "{answers:?}");
+        assert!(!refused.is_empty(), "{answers:?}");
+        assert_eq!(served + refused.len(), 12, "{answers:?}");
+        for (_, retry_after, body) in &refused {
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("today's budget resets at 2026-11-26 00:00 UTC"),
+                "{message}"
+            );
+            assert!(retry_after.is_some());
+        }
+        for request in h.openrouter.completion_requests() {
+            let cap = request.body["max_tokens"].as_u64().expect("a cap is set");
+            assert!(cap <= 1000, "the tier's cap: {cap}");
+        }
+
+        let rows = settled_rows(&h, &hash, 12).await;
+        let spent: i64 = rows.iter().map(|r| r.cost.unwrap().nanos()).sum();
+        assert!(
+            spent <= 50_000_000,
+            "spent {spent} nano-dollars of 50,000,000"
+        );
+        let charged: i64 = h
+            .openrouter
+            .generations()
+            .iter()
+            .map(|g| g.cost_nanos)
+            .sum();
+        assert_eq!(spent, charged);
+
+        // The breach shows as a budget alert, as for a key.
+        h.tick().await;
+        let alerts = h.budget_alerts();
+        assert!(
+            alerts
+                .iter()
+                .any(|a| a.embed_text().contains("mia (<@20>)")),
+            "{:?}",
+            alerts.iter().map(|a| a.embed_text()).collect::<Vec<_>>()
+        );
+    }
+);
+
+on_each_database!(
+    a_client_that_hangs_up_mid_stream_is_charged_what_openrouter_charged,
+    |db| async {
+        let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
+        let (client, _) = h.mia_gets_token().await;
+        let hash = token_hash(&h).await;
+        h.openrouter.set_generation_delay(Duration::from_millis(50));
+        h.openrouter.plan_next_completion(CompletionPlan {
+            completion_tokens: 1000,
+            tokens_per_chunk: 1,
+            chunk_delay: Duration::from_millis(5),
+            ..CompletionPlan::new()
+        });
+        let mut body = hello("openai/gpt-4o");
+        body["stream"] = json!(true);
+        let response = client.chat(&body).await;
+        let id = generation_id(&response);
+        let mut stream = response.bytes_stream();
+        let mut seen = String::new();
+        while seen.matches("data: ").count() < 3 {
+            let bytes = stream.next().await.unwrap().unwrap();
+            seen.push_str(&String::from_utf8_lossy(&bytes));
+        }
+        drop(stream);
+
+        let rows = settled_rows(&h, &hash, 1).await;
+        let generation = h.openrouter.generation(&id).expect("OpenRouter served it");
+        assert!(generation.cancelled);
+        assert!(generation.completion_tokens < 1000);
+        assert_eq!(rows[0].cost_source, Some(CostSource::Generation));
+        assert_eq!(rows[0].cost.unwrap().nanos(), generation.cost_nanos);
+        assert_eq!(rows[0].generation_id.as_deref(), Some(id.as_str()));
+    }
+);
+
+on_each_database!(
+    refused_and_malformed_requests_cost_nothing_and_reach_nobody,
+    |db| async {
+        let h = Harness::start_with(
+            db,
+            guild_with_shared_mia(),
+            &shared_tier(
+                "5.0",
+                "on_disallowed_model = \"refuse\"\nmax_body_bytes = 4096",
+            ),
+        )
+        .await;
+        let (client, _) = h.mia_gets_token().await;
+
+        let refused = client.chat(&hello("openai/o1-pro")).await;
+        assert_eq!(refused.status(), 403);
+        let message = error_message(refused).await;
+        assert!(
+            message.contains("openai/o1-pro") && message.contains("openai/gpt-4o-mini"),
+            "{message}"
+        );
+
+        let mut huge = hello("openai/gpt-4o-mini");
+        huge["messages"][0]["content"] = json!("x".repeat(5000));
+        assert_eq!(client.chat(&huge).await.status(), 413);
+
+        let broken = client
+            .chat_raw(b"{\"model\": \"openai/gpt-4o".to_vec())
+            .await;
+        assert_eq!(broken.status(), 400);
+        let no_messages = client.chat(&json!({"model": "openai/gpt-4o-mini"})).await;
+        assert_eq!(no_messages.status(), 400);
+        assert!(error_message(no_messages).await.contains("messages"));
+        let no_model = client.chat(&json!({"messages": []})).await;
+        assert!(error_message(no_model).await.contains("model"));
+
+        let stranger = Client::new(client.base_url.clone(), format!("ortb_{}", "x".repeat(40)));
+        let unknown = stranger.chat(&hello("openai/gpt-4o-mini")).await;
+        assert_eq!(unknown.status(), 401);
+        assert!(!error_message(unknown).await.is_empty());
+
+        assert!(
+            h.openrouter.completion_requests().is_empty(),
+            "nothing reached OpenRouter"
+        );
+        let hash = token_hash(&h).await;
+        let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let spent = h.store().ledger_of_key(&hash, since).await.unwrap();
+        assert!(spent.iter().all(|r| r.cost.is_none_or(|c| c.nanos() == 0)));
+        assert!(spent.iter().any(|r| r.outcome == Outcome::RefusedModel));
+    }
+);
+
+on_each_database!(
+    openrouter_errors_reach_the_client_unchanged_and_are_settled,
+    |db| async {
+        let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
+        let (client, _) = h.mia_gets_token().await;
+        let hash = token_hash(&h).await;
+
+        h.openrouter.plan_next_completion(CompletionPlan {
+            status: Some((429, Some("7".into()))),
+            ..CompletionPlan::new()
+        });
+        let limited = client.chat(&hello("openai/gpt-4o-mini")).await;
+        assert_eq!(limited.status(), 429);
+        assert_eq!(limited.headers()["retry-after"], "7");
+        let body: Value = limited.json().await.unwrap();
+        assert_eq!(
+            body,
+            json!({"error": {"code": 429, "message": "Rate limit exceeded: free-models-per-min"}})
+        );
+
+        h.openrouter.plan_next_completion(CompletionPlan {
+            error_after_chunks: Some(2),
+            ..CompletionPlan::new()
+        });
+        h.openrouter.set_generation_delay(Duration::from_millis(20));
+        let mut body = hello("openai/gpt-4o");
+        body["stream"] = json!(true);
+        let response = client.chat(&body).await;
+        let id = generation_id(&response);
+        let text = response.text().await.unwrap();
+        assert!(text.contains("\"error\":{\"code\":502"), "{text}");
+
+        let rows = settled_rows(&h, &hash, 2).await;
+        let (refused, cut_row): (Vec<_>, Vec<_>) =
+            rows.iter().partition(|r| r.generation_id.is_none());
+        assert_eq!(refused[0].outcome, Outcome::UpstreamError);
+        assert_eq!(refused[0].http_status, Some(429));
+        assert_eq!(refused[0].cost.unwrap().nanos(), 0);
+        let cut = h.openrouter.generation(&id).unwrap();
+        assert_eq!(cut_row[0].generation_id.as_deref(), Some(id.as_str()));
+        assert_eq!(cut_row[0].cost.unwrap().nanos(), cut.cost_nanos);
+        assert_eq!(h.openrouter.completion_requests().len(), 2, "never retried");
+    }
+);
+
+on_each_database!(a_member_who_leaves_loses_gateway_access, |db| async {
+    let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
+    let (client, _) = h.mia_gets_token().await;
+    assert_eq!(
+        client.chat(&hello("openai/gpt-4o-mini")).await.status(),
+        200
+    );
+    let hash = token_hash(&h).await;
+    assert!(h.discord.member_leaves(MIA));
+    until("the departure to disable the token", || async {
+        let key = h.store().key(&hash).await.unwrap().unwrap();
+        key.disabled.then_some(())
+    })
+    .await;
+    let response = client.chat(&hello("openai/gpt-4o-mini")).await;
+    assert_eq!(response.status(), 401);
+    let message = error_message(response).await;
+    assert!(message.contains("disabled"), "{message}");
+    assert_eq!(h.openrouter.completion_requests().len(), 1);
+});
+
+on_each_database!(
+    holds_of_a_killed_bot_are_settled_from_openrouter_at_the_next_start,
+    |db| async {
+        let mut h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
+        let (client, _) = h.mia_gets_token().await;
+        let hash = token_hash(&h).await;
+        h.openrouter.set_generation_delay(Duration::ZERO);
+        h.openrouter.plan_completions(CompletionPlan {
+            completion_tokens: 1000,
+            tokens_per_chunk: 1,
+            chunk_delay: Duration::from_millis(20),
+            ..CompletionPlan::new()
+        });
+        let mut body = hello("openai/gpt-4o");
+        body["stream"] = json!(true);
+        let mut streams = Vec::new();
+        for _ in 0..3 {
+            let response = client.chat(&body).await;
+            let mut stream = response.bytes_stream();
+            stream.next().await.unwrap().unwrap();
+            streams.push(stream);
+        }
+        // The held rows are written with their generation ids before the bot dies.
+        let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        until("three held rows", || async {
+            let rows = h.store().ledger_of_key(&hash, since).await.unwrap();
+            (rows.len() == 3 && rows.iter().all(|r| r.generation_id.is_some())).then_some(())
+        })
+        .await;
+
+        h.crash().await;
+        drop(streams);
+        h.advance(chrono::Duration::minutes(2));
+        let h = h.restart().await;
+
+        let rows = settled_rows(&h, &hash, 3).await;
+        let generations = h.openrouter.generations();
+        assert_eq!(generations.len(), 3);
+        for row in &rows {
+            assert_eq!(row.cost_source, Some(CostSource::Generation), "{row:?}");
+        }
+        let settled: i64 = rows.iter().map(|r| r.cost.unwrap().nanos()).sum();
+        let charged: i64 = generations.iter().map(|g| g.cost_nanos).sum();
+        assert_eq!(settled, charged);
+    }
+);
