@@ -240,14 +240,10 @@ fn usage_json(served: &Served, completion_tokens: u64, cost_nanos: i64) -> Value
     })
 }
 
-/// Records what was served; `/generation` shows it after the delay.
+/// Records what was served, once per answer; `/generation` shows it after the delay.
 fn record(shared: &Shared, served: &Served, sent: u64, streamed: bool, end: End) {
     let created_at = shared.lock().now();
-    let mut inference = shared.inference();
-    if inference.generations.iter().any(|g| g.id == served.id) {
-        return;
-    }
-    inference.generations.push(FakeGeneration {
+    shared.inference().generations.push(FakeGeneration {
         id: served.id.clone(),
         model: served.model.id.clone(),
         prompt_tokens: served.prompt_tokens,

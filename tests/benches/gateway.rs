@@ -1,0 +1,389 @@
+//! The gateway's performance, printed as figures (`cargo bench --bench gateway`): one client calls
+//! the fake OpenRouter directly and through the gateway in the same run, so the difference is
+//! what the gateway adds (auth, policy, holds, the ledger). Figures are medians over rounds.
+//!
+//! - added latency p99 at 1 and at 64 requests in flight (non-streaming);
+//! - added time to first byte p99 for streams;
+//! - requests per second through the gateway, and directly;
+//! - 1,000 concurrent requests from one member with a budget for about 100 of them;
+//! - the process's memory with 2,000 streams open through the gateway.
+//!
+//! On SQLite; on PostgreSQL too when `TEST_DATABASE_URL` is set.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use fakes::openrouter::{CompletionPlan, FakeOpenRouter};
+use futures_util::StreamExt;
+use openrouter_team_bot::team::DiscordId;
+use serde_json::{Value, json};
+use support::bot::{Harness, MIA};
+use support::db::TestDb;
+use support::gateway::{guild_with_shared_mia, shared_tier};
+
+const ROUNDS: usize = 5;
+const SEQUENTIAL: usize = 400;
+const CONCURRENT: usize = 64;
+const PER_WORKER: usize = 40;
+const THROUGHPUT_REQUESTS: usize = 20_000;
+const OPEN_STREAMS: usize = 2_000;
+
+/// Caps high enough that fair use never answers 429 during the measurements.
+const UNTHROTTLED: &str =
+    "max_in_flight_per_member = 10000\nrequests_per_minute_per_member = 1000000";
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn resident_memory_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// One way to reach a chat completion: a base URL and the key it takes.
+#[derive(Clone)]
+struct Target {
+    http: reqwest::Client,
+    url: String,
+    key: String,
+}
+
+impl Target {
+    fn new(base_url: &str, key: &str) -> Target {
+        Target {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .tcp_nodelay(true)
+                .pool_max_idle_per_host(4096)
+                .build()
+                .unwrap(),
+            url: format!("{base_url}/chat/completions"),
+            key: key.to_string(),
+        }
+    }
+
+    /// One request, read to its end; its latency.
+    async fn call(&self, body: &Value) -> (u16, Duration) {
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await
+            .expect("an answer");
+        let status = response.status().as_u16();
+        response.bytes().await.expect("a whole body");
+        (status, started.elapsed())
+    }
+
+    /// A stream's time to its first body bytes; the rest is read and dropped.
+    async fn first_byte(&self, body: &Value) -> Duration {
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await
+            .expect("an answer");
+        let mut stream = response.bytes_stream();
+        stream.next().await.expect("a first chunk").expect("bytes");
+        let first = started.elapsed();
+        while stream.next().await.is_some() {}
+        first
+    }
+}
+
+fn hello() -> Value {
+    json!({"model": "openai/gpt-4o-mini", "max_tokens": 20,
+           "messages": [{"role": "user", "content": "Hello there"}]})
+}
+
+/// p99 latency of `count` requests per worker from `workers` workers.
+async fn p99(target: &Target, workers: usize, count: usize) -> Duration {
+    let body = Arc::new(hello());
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            let target = target.clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let (status, latency) = target.call(&body).await;
+                    assert_eq!(status, 200);
+                    latencies.push(latency);
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    all.sort();
+    percentile(&all, 0.99)
+}
+
+/// Requests per second with `workers` workers sending `total` requests in all.
+async fn rate(target: &Target, workers: usize, total: usize) -> f64 {
+    let body = Arc::new(hello());
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            let target = target.clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                for _ in 0..total / workers {
+                    assert_eq!(target.call(&body).await.0, 200);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn latencies(direct: &Target, gateway: &Target) {
+    for (label, workers, count) in [
+        ("1 in flight", 1, SEQUENTIAL),
+        ("64 in flight", CONCURRENT, PER_WORKER),
+    ] {
+        // Warm both paths (connections, the model cache, the token cache).
+        p99(direct, workers, 5).await;
+        p99(gateway, workers, 5).await;
+        let mut direct_p99 = Vec::new();
+        let mut gateway_p99 = Vec::new();
+        for _ in 0..ROUNDS {
+            direct_p99.push(ms(p99(direct, workers, count).await));
+            gateway_p99.push(ms(p99(gateway, workers, count).await));
+        }
+        let (d, g) = (median(direct_p99), median(gateway_p99));
+        println!(
+            "  latency p99, {label}: direct {d:.3} ms, gateway {g:.3} ms, added {:.3} ms (ratio {:.2})",
+            g - d,
+            g / d
+        );
+    }
+}
+
+async fn first_bytes(direct: &Target, gateway: &Target) {
+    let mut body = hello();
+    body["stream"] = json!(true);
+    let mut direct_p99 = Vec::new();
+    let mut gateway_p99 = Vec::new();
+    for _ in 0..ROUNDS {
+        for (target, figures) in [(direct, &mut direct_p99), (gateway, &mut gateway_p99)] {
+            let mut times = Vec::with_capacity(SEQUENTIAL / 2);
+            for _ in 0..SEQUENTIAL / 2 {
+                times.push(target.first_byte(&body).await);
+            }
+            times.sort();
+            figures.push(ms(percentile(&times, 0.99)));
+        }
+    }
+    let (d, g) = (median(direct_p99), median(gateway_p99));
+    println!(
+        "  time to first byte p99, streams: direct {d:.3} ms, gateway {g:.3} ms, added {:.3} ms",
+        g - d
+    );
+}
+
+async fn throughput(direct: &Target, gateway: &Target) {
+    let mut direct_rates = Vec::new();
+    let mut gateway_rates = Vec::new();
+    for _ in 0..3 {
+        direct_rates.push(rate(direct, CONCURRENT, THROUGHPUT_REQUESTS / 2).await);
+        gateway_rates.push(rate(gateway, CONCURRENT, THROUGHPUT_REQUESTS).await);
+    }
+    let (d, g) = (median(direct_rates), median(gateway_rates));
+    println!(
+        "  throughput, {CONCURRENT} in flight: direct {d:.0} req/s, gateway {g:.0} req/s (ratio {:.2}; target >= 5,000)",
+        g / d
+    );
+}
+
+/// 1,000 requests at once with a budget for about 100: what was spent and how many rows.
+async fn budget_under_load(db: TestDb) {
+    // gpt-4o-mini writing its whole 1,000-token cap: 11 * 150 + 1,000 * 600 nano-dollars each.
+    let per_request = 11 * 150 + 1000 * 600;
+    let limit_nanos = 100 * per_request;
+    let limit = format!("{:.6}", limit_nanos as f64 / 1e9);
+    let h = Harness::start_with(
+        db,
+        guild_with_shared_mia(),
+        &shared_tier(&limit, UNTHROTTLED),
+    )
+    .await;
+    h.openrouter.plan_completions(CompletionPlan {
+        completion_tokens: 1000,
+        tokens_per_chunk: 1000,
+        ..CompletionPlan::new()
+    });
+    let (client, _) = h.mia_gets_token().await;
+    let target = Target::new(&client.base_url, &client.token);
+    let body = Arc::new(json!({"model": "openai/gpt-4o-mini",
+        "messages": [{"role": "user", "content": "Hello there"}]}));
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let target = target.clone();
+            let body = body.clone();
+            tokio::spawn(async move { target.call(&body).await.0 })
+        })
+        .collect();
+    let mut served = 0;
+    for task in tasks {
+        if task.await.unwrap() == 200 {
+            served += 1;
+        }
+    }
+    let mia = h
+        .store()
+        .member_by_discord_id(DiscordId(MIA))
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = h.store().keys_of_member(mia.id).await.unwrap()[0]
+        .hash
+        .clone();
+    let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let rows = support::gateway::until("every row settled", || async {
+        let rows = h.store().ledger_of_key(&hash, since).await.unwrap();
+        (rows.len() >= 1000 && rows.iter().all(|r| r.is_settled())).then_some(rows)
+    })
+    .await;
+    let spent: i64 = rows.iter().map(|r| r.cost.unwrap().nanos()).sum();
+    let charged: i64 = h
+        .openrouter
+        .generations()
+        .iter()
+        .map(|g| g.cost_nanos)
+        .sum();
+    println!(
+        "  1,000 concurrent requests, budget for ~100: {served} served, settled ${:.6} of ${limit} ({}), {} ledger rows (one each: {}), matches OpenRouter's charges: {}",
+        spent as f64 / 1e9,
+        if spent <= limit_nanos {
+            "never over"
+        } else {
+            "OVERSPENT"
+        },
+        rows.len(),
+        rows.len() == 1000,
+        spent == charged
+    );
+    h.stop().await;
+}
+
+/// Opens 2,000 slow streams through the gateway and reports the process's memory.
+async fn open_streams(h: &Harness, gateway: &Target) {
+    h.openrouter.plan_completions(CompletionPlan {
+        completion_tokens: 40,
+        tokens_per_chunk: 1,
+        chunk_delay: Duration::from_millis(250),
+        ..CompletionPlan::new()
+    });
+    let before = resident_memory_mib();
+    let mut body = hello();
+    body["stream"] = json!(true);
+    let mut streams = Vec::with_capacity(OPEN_STREAMS);
+    let opening: Vec<_> = (0..OPEN_STREAMS)
+        .map(|_| {
+            let target = gateway.clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let response = target
+                    .http
+                    .post(&target.url)
+                    .bearer_auth(&target.key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("an answer");
+                let mut stream = response.bytes_stream();
+                stream.next().await.expect("a first chunk").expect("bytes");
+                stream
+            })
+        })
+        .collect();
+    for task in opening {
+        streams.push(task.await.unwrap());
+    }
+    let open = resident_memory_mib();
+    println!(
+        "  {OPEN_STREAMS} streams open through the gateway: process memory {open:.0} MiB (+{:.0} MiB over {before:.0} MiB; this process also holds the fake OpenRouter, the bot and the {OPEN_STREAMS} clients; target for the gateway < 150 MB)",
+        open - before
+    );
+    drop(streams);
+    h.openrouter.plan_completions(CompletionPlan::new());
+}
+
+async fn run(db: TestDb, second: TestDb, label: &str) {
+    println!("{label}:");
+    let h = Harness::start_with(
+        db,
+        guild_with_shared_mia(),
+        &shared_tier("1000000.0", UNTHROTTLED),
+    )
+    .await;
+    let (client, _) = h.mia_gets_token().await;
+    h.openrouter.record_completion_requests(false);
+    let fake: &FakeOpenRouter = &h.openrouter;
+    let direct = Target::new(&fake.base_url(), &fake.inference_key());
+    let gateway = Target::new(&client.base_url, &client.token);
+    latencies(&direct, &gateway).await;
+    first_bytes(&direct, &gateway).await;
+    throughput(&direct, &gateway).await;
+    open_streams(&h, &gateway).await;
+    h.stop().await;
+    budget_under_load(second).await;
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        run(
+            support::db::sqlite().await,
+            support::db::sqlite().await,
+            "SQLite",
+        )
+        .await;
+        if let (Some(db), Some(second)) =
+            (support::db::postgres().await, support::db::postgres().await)
+        {
+            run(db, second, "PostgreSQL").await;
+        }
+    });
+}
