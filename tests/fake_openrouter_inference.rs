@@ -9,8 +9,8 @@ mod support;
 use std::time::Duration;
 
 use fakes::openrouter::{Caller, CompletionPlan, FakeOpenRouter};
-use futures_util::StreamExt;
 use serde_json::{Value, json};
+use support::gateway::{generation_id, hang_up_after, until};
 use support::openapi::Spec;
 
 fn http() -> reqwest::Client {
@@ -59,10 +59,7 @@ async fn a_json_answer_carries_the_exact_cost_and_its_generation() {
     body["user"] = json!("member-1");
     let response = chat(&fake, &fake.inference_key(), &body).await;
     assert_eq!(response.status(), 200);
-    let id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let id = generation_id(&response);
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["id"], json!(id));
     assert_eq!(answer["choices"][0]["finish_reason"], json!("stop"));
@@ -89,10 +86,7 @@ async fn generation_is_found_only_after_its_delay() {
     let fake = FakeOpenRouter::start().await.unwrap();
     fake.set_generation_delay(Duration::from_secs(3600));
     let response = chat(&fake, &fake.inference_key(), &hello("openai/gpt-4o")).await;
-    let id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let id = generation_id(&response);
     assert_eq!(generation(&fake, &id).await.status(), 404);
     fake.set_generation_delay(Duration::ZERO);
     let found: Value = generation(&fake, &id).await.json().await.unwrap();
@@ -112,10 +106,7 @@ async fn a_stream_sends_a_comment_chunks_a_usage_chunk_and_done() {
     let response = chat(&fake, &fake.inference_key(), &body).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
-    let id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let id = generation_id(&response);
     let (comment_first, data) = events(&response.text().await.unwrap());
     assert!(comment_first);
     assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
@@ -166,10 +157,7 @@ async fn an_error_mid_stream_ends_it_and_charges_what_was_sent() {
     let mut body = hello("openai/gpt-4o");
     body["stream"] = json!(true);
     let response = chat(&fake, &fake.inference_key(), &body).await;
-    let id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let id = generation_id(&response);
     let (_, data) = events(&response.text().await.unwrap());
     let last: Value = serde_json::from_str(data.last().unwrap()).unwrap();
     assert_eq!(last["error"]["code"], json!(502));
@@ -208,19 +196,9 @@ async fn a_client_that_hangs_up_is_charged_for_what_it_got() {
     let mut body = hello("openai/gpt-4o");
     body["stream"] = json!(true);
     let response = chat(&fake, &fake.inference_key(), &body).await;
-    let id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let mut stream = response.bytes_stream();
-    let mut seen = String::new();
-    while seen.matches("data: ").count() < 3 {
-        seen.push_str(&String::from_utf8_lossy(
-            &stream.next().await.unwrap().unwrap(),
-        ));
-    }
-    drop(stream);
-    let generation = support::gateway::until("the cancelled generation", || {
+    let id = generation_id(&response);
+    hang_up_after(response, 3).await;
+    let generation = until("the cancelled generation", || {
         let found = fake.generation(&id);
         async move { found }
     })
@@ -313,10 +291,7 @@ async fn every_inference_answer_matches_the_spec() {
     spec.check_request("POST", "/chat/completions", &body)
         .unwrap();
     let response = chat(&fake, &key, &body).await;
-    let id = response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let id = generation_id(&response);
     check(
         "POST",
         "/chat/completions",

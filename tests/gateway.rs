@@ -12,24 +12,9 @@ use fakes::discord::SlashCommand;
 use fakes::openrouter::{Caller, CompletionPlan, FakeOpenRouter};
 use futures_util::StreamExt;
 use openrouter_team_bot::domain::gateway_request::{CostSource, GatewayRequest, Outcome};
-use openrouter_team_bot::team::DiscordId;
 use serde_json::{Value, json};
 use support::bot::*;
 use support::gateway::*;
-
-/// Mia's token's hash, as the bot stores it.
-async fn token_hash(h: &Harness) -> String {
-    let mia = h
-        .store()
-        .member_by_discord_id(DiscordId(MIA))
-        .await
-        .unwrap()
-        .expect("Mia is on the team");
-    let keys = h.store().keys_of_member(mia.id).await.unwrap();
-    let live: Vec<_> = keys.into_iter().filter(|k| k.is_live()).collect();
-    assert_eq!(live.len(), 1, "{live:?}");
-    live[0].hash.clone()
-}
 
 /// Mia's ledger rows once `count` of them are settled.
 async fn settled_rows(h: &Harness, hash: &str, count: usize) -> Vec<GatewayRequest> {
@@ -39,13 +24,6 @@ async fn settled_rows(h: &Harness, hash: &str, count: usize) -> Vec<GatewayReque
         (rows.len() == count && rows.iter().all(GatewayRequest::is_settled)).then_some(rows)
     })
     .await
-}
-
-fn generation_id(response: &reqwest::Response) -> String {
-    response.headers()["x-generation-id"]
-        .to_str()
-        .unwrap()
-        .to_string()
 }
 
 /// The body the fake received for its `n`th completion.
@@ -74,7 +52,7 @@ on_each_database!(
             h.openrouter.keys().is_empty(),
             "no key is created at OpenRouter"
         );
-        let hash = token_hash(&h).await;
+        let hash = h.mia_token_hash().await;
         assert!(hash.starts_with("gw_") && !hash.contains(&client.token));
 
         // A plain request: the answer comes back as OpenRouter wrote it.
@@ -204,7 +182,7 @@ on_each_database!(
         )
         .await;
         let (client, _) = h.mia_gets_token().await;
-        let hash = token_hash(&h).await;
+        let hash = h.mia_token_hash().await;
         // Each answer uses the whole output cap and takes a moment, so all of them overlap.
         h.openrouter.plan_completions(CompletionPlan {
             completion_tokens: 5000,
@@ -275,7 +253,7 @@ on_each_database!(
     |db| async {
         let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
         let (client, _) = h.mia_gets_token().await;
-        let hash = token_hash(&h).await;
+        let hash = h.mia_token_hash().await;
         h.openrouter.set_generation_delay(Duration::from_millis(50));
         h.openrouter.plan_next_completion(CompletionPlan {
             completion_tokens: 1000,
@@ -287,13 +265,7 @@ on_each_database!(
         body["stream"] = json!(true);
         let response = client.chat(&body).await;
         let id = generation_id(&response);
-        let mut stream = response.bytes_stream();
-        let mut seen = String::new();
-        while seen.matches("data: ").count() < 3 {
-            let bytes = stream.next().await.unwrap().unwrap();
-            seen.push_str(&String::from_utf8_lossy(&bytes));
-        }
-        drop(stream);
+        hang_up_after(response, 3).await;
 
         let rows = settled_rows(&h, &hash, 1).await;
         let generation = h.openrouter.generation(&id).expect("OpenRouter served it");
@@ -350,7 +322,7 @@ on_each_database!(
             h.openrouter.completion_requests().is_empty(),
             "nothing reached OpenRouter"
         );
-        let hash = token_hash(&h).await;
+        let hash = h.mia_token_hash().await;
         let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let spent = h.store().ledger_of_key(&hash, since).await.unwrap();
         assert!(spent.iter().all(|r| r.cost.is_none_or(|c| c.nanos() == 0)));
@@ -363,7 +335,7 @@ on_each_database!(
     |db| async {
         let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
         let (client, _) = h.mia_gets_token().await;
-        let hash = token_hash(&h).await;
+        let hash = h.mia_token_hash().await;
 
         h.openrouter.plan_next_completion(CompletionPlan {
             status: Some((429, Some("7".into()))),
@@ -410,7 +382,7 @@ on_each_database!(a_member_who_leaves_loses_gateway_access, |db| async {
         client.chat(&hello("openai/gpt-4o-mini")).await.status(),
         200
     );
-    let hash = token_hash(&h).await;
+    let hash = h.mia_token_hash().await;
     assert!(h.discord.member_leaves(MIA));
     until("the departure to disable the token", || async {
         let key = h.store().key(&hash).await.unwrap().unwrap();
@@ -429,7 +401,7 @@ on_each_database!(
     |db| async {
         let mut h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
         let (client, _) = h.mia_gets_token().await;
-        let hash = token_hash(&h).await;
+        let hash = h.mia_token_hash().await;
         h.openrouter.set_generation_delay(Duration::ZERO);
         h.openrouter.plan_completions(CompletionPlan {
             completion_tokens: 1000,

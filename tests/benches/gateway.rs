@@ -19,9 +19,8 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use fakes::openrouter::{CompletionPlan, FakeOpenRouter};
 use futures_util::StreamExt;
-use openrouter_team_bot::team::DiscordId;
 use serde_json::{Value, json};
-use support::bot::{Harness, MIA};
+use support::bot::Harness;
 use support::db::TestDb;
 use support::gateway::{guild_with_shared_mia, shared_tier};
 
@@ -87,17 +86,21 @@ impl Target {
         }
     }
 
-    /// One request, read to its end; its latency.
-    async fn call(&self, body: &Value) -> (u16, Duration) {
-        let started = Instant::now();
-        let response = self
-            .http
+    /// Sends one chat request.
+    async fn send(&self, body: &Value) -> reqwest::Response {
+        self.http
             .post(&self.url)
             .bearer_auth(&self.key)
             .json(body)
             .send()
             .await
-            .expect("an answer");
+            .expect("an answer")
+    }
+
+    /// One request, read to its end; its latency.
+    async fn call(&self, body: &Value) -> (u16, Duration) {
+        let started = Instant::now();
+        let response = self.send(body).await;
         let status = response.status().as_u16();
         response.bytes().await.expect("a whole body");
         (status, started.elapsed())
@@ -106,15 +109,7 @@ impl Target {
     /// A stream's time to its first body bytes; the rest is read and dropped.
     async fn first_byte(&self, body: &Value) -> Duration {
         let started = Instant::now();
-        let response = self
-            .http
-            .post(&self.url)
-            .bearer_auth(&self.key)
-            .json(body)
-            .send()
-            .await
-            .expect("an answer");
-        let mut stream = response.bytes_stream();
+        let mut stream = self.send(body).await.bytes_stream();
         stream.next().await.expect("a first chunk").expect("bytes");
         let first = started.elapsed();
         while stream.next().await.is_some() {}
@@ -267,15 +262,7 @@ async fn budget_under_load(db: TestDb) {
             served += 1;
         }
     }
-    let mia = h
-        .store()
-        .member_by_discord_id(DiscordId(MIA))
-        .await
-        .unwrap()
-        .unwrap();
-    let hash = h.store().keys_of_member(mia.id).await.unwrap()[0]
-        .hash
-        .clone();
+    let hash = h.mia_token_hash().await;
     let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let rows = support::gateway::until("every row settled", || async {
         let rows = h.store().ledger_of_key(&hash, since).await.unwrap();
@@ -321,15 +308,7 @@ async fn open_streams(h: &Harness, gateway: &Target) {
             let target = gateway.clone();
             let body = body.clone();
             tokio::spawn(async move {
-                let response = target
-                    .http
-                    .post(&target.url)
-                    .bearer_auth(&target.key)
-                    .json(&body)
-                    .send()
-                    .await
-                    .expect("an answer");
-                let mut stream = response.bytes_stream();
+                let mut stream = target.send(&body).await.bytes_stream();
                 stream.next().await.expect("a first chunk").expect("bytes");
                 stream
             })

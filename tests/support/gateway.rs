@@ -4,6 +4,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use fakes::discord::{FakeGuild, FakeMember, MANAGE_GUILD};
+use futures_util::StreamExt;
+use openrouter_team_bot::team::DiscordId;
 use serde_json::{Value, json};
 
 use super::bot::*;
@@ -128,6 +130,28 @@ pub fn hello(model: &str) -> Value {
     json!({"model": model, "messages": [{"role": "user", "content": "Hello there"}]})
 }
 
+/// The generation an answer names in `X-Generation-Id`.
+pub fn generation_id(response: &reqwest::Response) -> String {
+    response.headers()["x-generation-id"]
+        .to_str()
+        .expect("a readable generation id")
+        .to_string()
+}
+
+/// Reads a stream until `events` of its `data:` events have come, then hangs up.
+pub async fn hang_up_after(response: reqwest::Response, events: usize) {
+    let mut stream = response.bytes_stream();
+    let mut seen = String::new();
+    while seen.matches("data: ").count() < events {
+        let bytes = stream
+            .next()
+            .await
+            .expect("more of the stream")
+            .expect("bytes");
+        seen.push_str(&String::from_utf8_lossy(&bytes));
+    }
+}
+
 /// Polls `check` until it gives a value, for at most ten seconds.
 pub async fn until<T, F, Fut>(what: &str, mut check: F) -> T
 where
@@ -147,6 +171,20 @@ where
 }
 
 impl Harness {
+    /// The hash of Mia's one live token (or key), as the bot stores it.
+    pub async fn mia_token_hash(&self) -> String {
+        let mia = self
+            .store()
+            .member_by_discord_id(DiscordId(MIA))
+            .await
+            .unwrap()
+            .expect("Mia is on the team");
+        let keys = self.store().keys_of_member(mia.id).await.unwrap();
+        let live: Vec<_> = keys.into_iter().filter(|k| k.is_live()).collect();
+        assert_eq!(live.len(), 1, "{live:?}");
+        live[0].hash.clone()
+    }
+
     /// Mia asks for gateway access, Dana approves, Mia reveals: her client with the token.
     pub async fn mia_gets_token(&self) -> (Client, String) {
         let sent = self.requests_key(MIA, Some("mia"), "shared key work").await;

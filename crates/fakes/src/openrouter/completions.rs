@@ -385,11 +385,15 @@ enum Phase {
 
 impl Drop for Streaming {
     fn drop(&mut self) {
-        let end = match self.phase {
-            Phase::Over => return,
-            _ => End::Cancelled,
-        };
-        record(&self.shared, &self.served, self.tokens_sent, true, end);
+        if self.phase != Phase::Over {
+            record(
+                &self.shared,
+                &self.served,
+                self.tokens_sent,
+                true,
+                End::Cancelled,
+            );
+        }
     }
 }
 
