@@ -409,6 +409,24 @@ on_each_database!(
             chunk_delay: Duration::from_millis(20),
             ..CompletionPlan::new()
         });
+        // One plain request, whose answer takes a while, and three streams.
+        h.openrouter.plan_next_completion(CompletionPlan {
+            chunk_delay: Duration::from_millis(100),
+            ..CompletionPlan::new()
+        });
+        let plain = {
+            let client = client.clone();
+            tokio::spawn(async move {
+                match client.try_chat(&hello("openai/gpt-4o")).await {
+                    Ok(answer) => answer.bytes().await.map(|_| ()),
+                    Err(cut) => Err(cut),
+                }
+            })
+        };
+        until("the plain request to reach OpenRouter", || async {
+            (h.openrouter.completion_requests().len() == 1).then_some(())
+        })
+        .await;
         let mut body = hello("openai/gpt-4o");
         body["stream"] = json!(true);
         let mut streams = Vec::new();
@@ -420,25 +438,174 @@ on_each_database!(
         }
         // The held rows are written with their generation ids before the bot dies.
         let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        until("three held rows", || async {
+        until("four held rows", || async {
             let rows = h.store().ledger_of_key(&hash, since).await.unwrap();
-            (rows.len() == 3 && rows.iter().all(|r| r.generation_id.is_some())).then_some(())
+            (rows.len() == 4 && rows.iter().all(|r| r.generation_id.is_some())).then_some(())
         })
         .await;
 
         h.crash().await;
         drop(streams);
+        assert!(
+            plain.await.unwrap().is_err(),
+            "the plain answer was cut by the crash"
+        );
         h.advance(chrono::Duration::minutes(2));
         let h = h.restart().await;
 
-        let rows = settled_rows(&h, &hash, 3).await;
+        let rows = settled_rows(&h, &hash, 4).await;
         let generations = h.openrouter.generations();
-        assert_eq!(generations.len(), 3);
+        assert_eq!(generations.len(), 4);
+        assert_eq!(rows.iter().filter(|r| !r.streamed).count(), 1);
         for row in &rows {
             assert_eq!(row.cost_source, Some(CostSource::Generation), "{row:?}");
         }
         let settled: i64 = rows.iter().map(|r| r.cost.unwrap().nanos()).sum();
         let charged: i64 = generations.iter().map(|g| g.cost_nanos).sum();
         assert_eq!(settled, charged);
+    }
+);
+
+on_each_database!(
+    an_admin_moves_members_between_personal_keys_and_the_gateway,
+    |db| async {
+        let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
+        let (client, _) = h.mia_gets_token().await;
+        assert_eq!(
+            client.chat(&hello("openai/gpt-4o-mini")).await.status(),
+            200
+        );
+
+        // To a tier of personal keys: the token stops at once and Mia is told what to run.
+        let moved = h
+            .runs(
+                SlashCommand::new(DANA, "team")
+                    .subcommand("tier")
+                    .user("user", MIA)
+                    .string("tier", "basic"),
+            )
+            .await;
+        let text = moved.text();
+        assert!(
+            text.contains("gateway token was retired") && text.contains("/mykey"),
+            "{text}"
+        );
+        let told = h
+            .discord
+            .wait_for_dm(MIA, |m| m.embed_text().contains("Your tier is now basic"))
+            .await;
+        assert!(
+            told.embed_text()
+                .contains("gives you a personal key instead")
+                && told.embed_text().contains("Run `/mykey`"),
+            "{}",
+            told.embed_text()
+        );
+        let refused = client.chat(&hello("openai/gpt-4o-mini")).await;
+        assert_eq!(refused.status(), 401);
+        assert!(error_message(refused).await.contains("/mykey"));
+        assert_eq!(h.openrouter.completion_requests().len(), 1);
+
+        // To the gateway's tier: Olu's key is deleted at OpenRouter, and he is told too.
+        h.story().member_gets_key(OLU, "olu").await;
+        assert_eq!(h.openrouter.keys().len(), 1);
+        let moved = h
+            .runs(
+                SlashCommand::new(DANA, "team")
+                    .subcommand("tier")
+                    .user("user", OLU)
+                    .string("tier", "shared"),
+            )
+            .await;
+        assert!(moved.text().contains("key was retired"), "{}", moved.text());
+        assert!(h.openrouter.keys().is_empty(), "the key is gone");
+        let told = h
+            .discord
+            .wait_for_dm(OLU, |m| m.embed_text().contains("Your tier is now shared"))
+            .await;
+        assert!(
+            told.embed_text().contains("shared key (gateway) instead"),
+            "{}",
+            told.embed_text()
+        );
+    }
+);
+
+/// The threshold of each budget alert ("50", "80", "100").
+fn levels(alerts: &[fakes::discord::Message]) -> Vec<String> {
+    alerts
+        .iter()
+        .filter_map(|m| {
+            let text = m.embed_text();
+            let (before, _) = text.split_once("% threshold")?;
+            Some(before.rsplit(' ').next()?.to_string())
+        })
+        .collect()
+}
+
+on_each_database!(
+    a_shared_key_members_spend_is_alerted_and_shows_in_the_digest,
+    |db| async {
+        let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("0.05", "")).await;
+        let (client, _) = h.mia_gets_token().await;
+        let hash = h.mia_token_hash().await;
+        // Each answer writes the tier's whole output cap: about a fifth of the budget.
+        h.openrouter.plan_completions(CompletionPlan {
+            completion_tokens: 1000,
+            tokens_per_chunk: 1000,
+            ..CompletionPlan::new()
+        });
+        let mut statuses = Vec::new();
+        for n in 1..=7 {
+            statuses.push(client.chat(&hello("openai/gpt-4o")).await.status().as_u16());
+            settled_rows(&h, &hash, n).await;
+            h.advance(chrono::Duration::minutes(5));
+            h.tick().await;
+        }
+        assert_eq!(
+            statuses,
+            [200, 200, 200, 200, 200, 429, 429],
+            "the fifth answer is capped to what is left, then nothing fits"
+        );
+
+        // The ledger's spend crosses 50 and 80 %; the refusal is the 100 % mark.
+        let alerts = h.budget_alerts();
+        assert_eq!(
+            levels(&alerts),
+            ["50", "80", "100"],
+            "{:?}",
+            alerts.iter().map(|a| a.embed_text()).collect::<Vec<_>>()
+        );
+        let last = alerts[2].embed_text();
+        assert!(last.contains("the gateway refuses them"), "{last}");
+        let dms = h
+            .discord
+            .dms_to(MIA)
+            .into_iter()
+            .filter(|m| m.embed_text().starts_with("Budget alert"))
+            .count();
+        assert_eq!(dms, 3, "each alert is also sent to Mia");
+
+        // The week's digest lists Mia on the shared key, with the ledger's top model.
+        h.clock
+            .set(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 20).unwrap());
+        h.tick().await;
+        h.tick().await;
+        let posted = h.discord.messages_in(REPORTS);
+        assert!(
+            posted
+                .iter()
+                .any(|m| m.embed_text().starts_with("Weekly digest")),
+            "the digest is posted"
+        );
+        let text: String = posted.iter().map(|m| m.embed_text() + "\n").collect();
+        let line = text
+            .lines()
+            .find(|l| l.contains("`mia`"))
+            .unwrap_or_else(|| panic!("no line for Mia in {text}"));
+        assert!(
+            line.contains("shared key") && line.contains("`openai/gpt-4o`"),
+            "{line}"
+        );
     }
 );

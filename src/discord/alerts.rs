@@ -85,11 +85,19 @@ pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
             render::TITLE_MAX,
         ))
         .color(color)
-        .description(format!(
-            "{} {}% threshold crossed.",
-            render::progress_bar(alert.percent),
-            alert.threshold
-        ))
+        .description(if alert.exhausted {
+            format!(
+                "{} {}% threshold reached: what is left is too little for another request, so the gateway refuses them until the limit resets.",
+                render::progress_bar(alert.percent),
+                alert.threshold
+            )
+        } else {
+            format!(
+                "{} {}% threshold crossed.",
+                render::progress_bar(alert.percent),
+                alert.threshold
+            )
+        })
         .field("Member", who, true)
         .field("Key", render::key_name(&alert.key.name), true)
         .field(

@@ -295,6 +295,9 @@ fn member_line(member: &MemberLine) -> String {
         text::change(&member.spend)
     );
     line.push_str(&format!(" · {}", text::limit_column(member)));
+    if let Some(access) = member.access {
+        line.push_str(&format!(" · {}", access.short_words()));
+    }
     if let Some(model) = &member.top_model {
         line.push_str(&format!(" · {}", code(model)));
     }

@@ -6,7 +6,9 @@ use serenity::CreateEmbed;
 use super::notify::{dm, dm_message};
 use super::render;
 use super::types::Data;
+use crate::domain::Access;
 use crate::team::DiscordId;
+use crate::team::lifecycle::TierChange;
 use crate::team::provisioning::limit_words;
 
 /// A member left the server (`GUILD_MEMBER_REMOVE`).
@@ -41,14 +43,47 @@ pub async fn roles_changed(
             return;
         }
     };
+    tell_of_tier_change(&ctx.http, update.user.id, &change, "Your roles changed").await;
+}
+
+/// Tells a member by DM what their new tier means for them, and what to run when their old key
+/// (or token) was retired because the tier gives the other kind of access.
+pub async fn tell_of_tier_change(
+    http: &serenity::Http,
+    user: serenity::UserId,
+    change: &TierChange,
+    because: &str,
+) -> bool {
+    let rules = format!(
+        "{}, models: {}",
+        limit_words(&change.to),
+        render::models_line(&change.to)
+    );
+    let description = if change.retired.is_empty() {
+        format!(
+            "{because}, so your {} follows the rules of tier **{}** from now on: {rules}.",
+            what_you_hold(change.to.access),
+            change.to.name,
+        )
+    } else {
+        format!(
+            "{because}, and tier **{}** gives you a {} instead: {rules}. Your old {} no longer works. Run `/mykey` to get your new one.",
+            change.to.name,
+            change.to.access.words(),
+            what_you_hold(change.retired[0].access),
+        )
+    };
     let embed = CreateEmbed::new()
         .title(format!("Your tier is now {}", change.to.name))
-        .description(format!(
-            "Your roles changed, so your key follows the rules of tier **{}** from now on: {}, models: {}.",
-            change.to.name,
-            limit_words(&change.to),
-            render::models_line(&change.to)
-        ))
+        .description(description)
         .color(render::BLUE);
-    dm(&ctx.http, update.user.id, dm_message(embed, vec![])).await;
+    dm(http, user, dm_message(embed, vec![])).await
+}
+
+/// What a member holds for a kind of access, in their words.
+pub fn what_you_hold(access: Access) -> &'static str {
+    match access {
+        Access::Key => "key",
+        Access::Gateway => "gateway token",
+    }
 }

@@ -44,6 +44,14 @@ impl Access {
         }
     }
 
+    /// The mode in a digest's few words.
+    pub fn short_words(self) -> &'static str {
+        match self {
+            Access::Key => "personal key",
+            Access::Gateway => "shared key",
+        }
+    }
+
     /// The mode in the words a member reads ("personal key", "shared key").
     pub fn words(self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod fair_use;
+pub mod listener;
 pub mod metrics;
 pub mod model_cache;
 pub mod models;
@@ -112,18 +113,8 @@ pub async fn start(
         tracing::warn!(error = %e, "the gateway's heartbeat could not be recorded");
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut until_stopped = stopped.clone();
     let app = server::router(state.clone());
-    let server = tokio::spawn(async move {
-        let serving = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = until_stopped.wait_for(|stop| *stop).await;
-            })
-            .await;
-        if let Err(e) = serving {
-            tracing::error!(error = %e, "the gateway stopped serving");
-        }
-    });
+    let server = tokio::spawn(listener::serve(listener, app, stopped.clone(), DRAIN_FOR));
     let housekeeping = tokio::spawn(keep_house(state, stopped));
     tracing::info!(%addr, instance = %instance, "the gateway is listening");
     Ok(RunningGateway {
@@ -151,13 +142,7 @@ impl RunningGateway {
     /// gives back unused leases.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        let mut server = self.server;
-        if tokio::time::timeout(DRAIN_FOR, &mut server).await.is_err() {
-            tracing::warn!(
-                "requests still running when the gateway stopped were cut; the next start settles their holds"
-            );
-            server.abort();
-        }
+        let _ = self.server.await;
         self.housekeeping.abort();
         if let Err(e) = self.shared.stop().await {
             tracing::warn!(error = %e, "the gateway's leases could not be given back; the next start does it");

@@ -124,7 +124,10 @@ async fn models(State(state): State<Arc<GatewayState>>, headers: HeaderMap) -> R
 }
 
 /// The member behind the request's token, or the refusal that answers it.
-async fn authenticate(state: &GatewayState, headers: &HeaderMap) -> Result<GatewayMember, Refusal> {
+async fn authenticate(
+    state: &GatewayState,
+    headers: &HeaderMap,
+) -> Result<Arc<GatewayMember>, Refusal> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -321,9 +324,12 @@ async fn complete(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
-    if status.is_success() && is_stream {
-        // The held row now has its generation id, for recovery if the bot dies mid-stream.
+    if status.is_success() && row.generation_id.is_some() {
+        // The held row now has its generation id, for recovery if the bot dies before the
+        // answer is read to its end.
         state.shared.record(row.clone());
+    }
+    if status.is_success() && is_stream {
         let settlement = Settlement::new(state.clone(), hold, row, running);
         let relay = Relay::new(upstream.bytes_stream(), settlement);
         return answer(status, answer_headers, Body::from_stream(relay));

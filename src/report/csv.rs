@@ -8,7 +8,7 @@ use crate::team::digest::{Digest, WeekSpend};
 
 /// The header row's columns.
 pub const COLUMNS: &str = "member,status,this_week_usd,last_week_usd,change_usd,change_percent,\
-limit_usd,limit_reset,limit_used_percent,top_model,live_keys";
+limit_usd,limit_reset,limit_used_percent,top_model,live_keys,access";
 
 /// The label of the unowned keys' row (no member name can look like it).
 pub const UNOWNED_ROW: &str = "(unowned keys)";
@@ -34,13 +34,17 @@ pub fn render_csv(digest: &Digest) -> String {
             limit.map(|l| l.percent.to_string()).unwrap_or_default(),
             field(member.top_model.as_deref().unwrap_or("")),
             member.keys.to_string(),
+            member
+                .access
+                .map(|a| a.as_str().to_string())
+                .unwrap_or_default(),
         ];
         let _ = writeln!(out, "{}", row.join(","));
     }
     let unowned = &digest.unowned;
     let _ = writeln!(
         out,
-        "{},,{},,,,,{}",
+        "{},,{},,,,,{},",
         field(UNOWNED_ROW),
         spend_fields(&unowned.spend),
         unowned.keys
@@ -92,6 +96,6 @@ mod tests {
         assert_eq!(dollars(Usd::from_micros(4_200)), "0.0042");
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("=cmd"), "'=cmd");
-        assert_eq!(COLUMNS.split(',').count(), 11);
+        assert_eq!(COLUMNS.split(',').count(), 12);
     }
 }

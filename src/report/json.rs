@@ -36,6 +36,7 @@ pub fn render_json(digest: &Digest) -> Value {
             })),
             "top_model": m.top_model,
             "live_keys": m.keys,
+            "access": m.access.map(|a| a.as_str()),
         })).collect::<Vec<_>>(),
         "top_models": digest.top_models.as_ref().map(|models| models.iter().map(|m| json!({
             "model": m.model,

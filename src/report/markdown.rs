@@ -42,19 +42,20 @@ pub fn render_markdown(digest: &Digest) -> String {
     let _ = writeln!(out, "## Members ({})\n", digest.members.len());
     let _ = writeln!(
         out,
-        "| Member | This week | Last week | Change | Limit used | Top model |"
+        "| Member | This week | Last week | Change | Limit used | Mode | Top model |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---|---|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---|---|---|");
     for m in &digest.members {
         let _ = writeln!(
             out,
-            "| {}{} | {} | {} | {} | {} | {} |",
+            "| {}{} | {} | {} | {} | {} | {} | {} |",
             m.name,
             if m.departed { " (departed)" } else { "" },
             text::usd(m.spend.this_week),
             text::usd(m.spend.last_week),
             text::change(&m.spend),
             text::limit_column(m),
+            m.access.map_or("–", |a| a.short_words()),
             cell(m.top_model.as_deref().unwrap_or("–"))
         );
     }

@@ -13,8 +13,11 @@ use crate::domain::{CostSource, GatewayRequest, Outcome, Usage};
 use crate::money::{NanoUsd, Usd};
 use crate::reset::LimitReset;
 
-/// Rows per multi-row upsert (19 values each).
-const BATCH: usize = 50;
+/// Rows per multi-row upsert (19 values each). SQLite looks a parameter up by a linear scan, so
+/// a statement's binding cost grows with the square of its size: it takes few rows at a time.
+/// PostgreSQL pays a round trip per statement instead, so it takes many.
+const SQLITE_BATCH: usize = 8;
+const POSTGRES_BATCH: usize = 100;
 
 const COLUMNS: &str = "id, key_hash, member_id, tier, requested_model, served_model, outcome, \
      status, hold_nanos, cost_nanos, cost_source, prompt_tokens, completion_tokens, generation_id, \
@@ -85,11 +88,18 @@ fn tokens(count: Option<u64>) -> Option<i64> {
 }
 
 impl Store {
+    fn ledger_batch(&self) -> usize {
+        match self.backend() {
+            super::Backend::Sqlite => SQLITE_BATCH,
+            super::Backend::Postgres => POSTGRES_BATCH,
+        }
+    }
+
     /// Writes a batch of ledger rows in one transaction: new rows are inserted, held rows take
     /// their newer state, settled rows stay as they are. Each id must appear once.
     pub async fn write_ledger(&self, rows: &[GatewayRequest]) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await.doing("starting a ledger batch")?;
-        for chunk in rows.chunks(BATCH) {
+        for chunk in rows.chunks(self.ledger_batch()) {
             let sql = format!(
                 "INSERT INTO gateway_requests ({COLUMNS}) VALUES {} \
                  ON CONFLICT (id) DO UPDATE SET served_model = excluded.served_model, \
@@ -128,6 +138,25 @@ impl Store {
             query.execute(&mut *tx).await.doing("writing ledger rows")?;
         }
         tx.commit().await.doing("committing a ledger batch")
+    }
+
+    /// Whether the gateway refused a request of the token for its budget since `since`.
+    pub async fn refused_for_budget_since(
+        &self,
+        key_hash: &str,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM gateway_requests WHERE key_hash = $1 AND started_at >= $2 \
+             AND outcome = $3 LIMIT 1",
+        )
+        .bind(key_hash)
+        .bind(secs(since))
+        .bind(Outcome::RefusedBudget.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .doing("looking for a budget refusal")?;
+        Ok(found.is_some())
     }
 
     /// A ledger row by the gateway's request id.
@@ -341,8 +370,11 @@ impl Store {
         Ok(())
     }
 
-    /// Gives back what stopped instances leased beyond what their requests spent, and forgets
-    /// them; `instance` is the caller, never touched.
+    /// Settles the books of instances that stopped without a clean stop, and forgets them;
+    /// `instance` is the caller, never touched. Their leases are not given back: a request
+    /// they forwarded in their last moment may have a row that never reached the database, and
+    /// its cost must still count against the budget. A lease is only raised, to what the
+    /// instance's rows account for, and ends with its window.
     pub async fn release_stopped_instances(
         &self,
         instance: &str,
@@ -366,7 +398,7 @@ impl Store {
         .await
         .doing("finding stopped gateways")?;
         for gone in &stopped {
-            release_leases(&mut tx, gone).await?;
+            settle_leases(&mut tx, gone, Release::KeepReserved).await?;
             sqlx::query("DELETE FROM gateway_instances WHERE instance = $1")
                 .bind(gone.as_str())
                 .execute(&mut *tx)
@@ -384,7 +416,7 @@ impl Store {
             .begin()
             .await
             .doing("starting a lease release")?;
-        release_leases(&mut tx, instance).await?;
+        settle_leases(&mut tx, instance, Release::GiveBack).await?;
         sqlx::query("DELETE FROM gateway_instances WHERE instance = $1")
             .bind(instance)
             .execute(&mut *tx)
@@ -506,19 +538,38 @@ impl Store {
 
 /// Shrinks every lease of `instance` to what its ledger rows in that window cost (holds still
 /// open count at their hold).
-async fn release_leases(
+/// What happens to an instance's leases beyond what its rows account for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Release {
+    /// A clean stop: every row is written, so the rest goes back to the window.
+    GiveBack,
+    /// A crash: rows may be missing, so the rest stays reserved until the window ends.
+    KeepReserved,
+}
+
+async fn settle_leases(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     instance: &str,
+    release: Release,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE gateway_leases SET amount_nanos = (SELECT CAST(COALESCE(SUM(CASE WHEN r.status = 'settled' \
+    const ACCOUNTED: &str = "(SELECT CAST(COALESCE(SUM(CASE WHEN r.status = 'settled' \
          THEN r.cost_nanos ELSE r.hold_nanos END), 0) AS BIGINT) FROM gateway_requests r \
          WHERE r.key_hash = gateway_leases.key_hash AND r.instance = gateway_leases.instance \
-         AND r.started_at >= gateway_leases.window_start) WHERE instance = $1",
-    )
-    .bind(instance)
-    .execute(&mut **tx)
-    .await
-    .doing("releasing a gateway's leases")?;
+         AND r.started_at >= gateway_leases.window_start)";
+    let sql = match release {
+        Release::GiveBack => {
+            format!("UPDATE gateway_leases SET amount_nanos = {ACCOUNTED} WHERE instance = $1")
+        }
+        Release::KeepReserved => format!(
+            "UPDATE gateway_leases SET amount_nanos = {ACCOUNTED} WHERE instance = $1 \
+             AND amount_nanos < {ACCOUNTED}"
+        ),
+    };
+    // Both statements are built from the constants above only.
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(instance)
+        .execute(&mut **tx)
+        .await
+        .doing("releasing a gateway's leases")?;
     Ok(())
 }

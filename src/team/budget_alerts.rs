@@ -18,6 +18,10 @@ pub struct BudgetAlert {
     pub spent: Usd,
     pub limit: Usd,
     pub window: BudgetWindow,
+    /// A gateway token whose budget is used up though not to the cent: the gateway refused a
+    /// request because its cost bound did not fit what was left. The member is at the limit as
+    /// surely as a key that OpenRouter refuses.
+    pub exhausted: bool,
 }
 
 impl BudgetAlert {
@@ -60,11 +64,20 @@ impl Team {
                 continue;
             };
             let window = key.reset.window_at(now);
+            // Holds keep a gateway member's spend under the limit, so running out shows as a
+            // refusal instead of as 100 %.
+            let exhausted = percent < 100
+                && key.is_gateway_token()
+                && self
+                    .store
+                    .refused_for_budget_since(&key.hash, window.start)
+                    .await?;
+            let level = if exhausted { 100 } else { percent };
             let already = self
                 .store
                 .budget_alerts_sent(&key.hash, window.start)
                 .await?;
-            let mut crossed = newly_crossed(percent, thresholds, &already);
+            let mut crossed = newly_crossed(level, thresholds, &already);
             let Some(highest) = crossed.pop() else {
                 continue;
             };
@@ -93,6 +106,7 @@ impl Team {
                 spent,
                 limit,
                 window,
+                exhausted,
             });
         }
         Ok(alerts)

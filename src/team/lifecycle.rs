@@ -14,13 +14,17 @@ pub struct Departure {
     pub action: OnMemberLeave,
 }
 
-/// A member's tier moved because their roles changed.
+/// A member's tier moved (their roles changed, or an admin set it).
 #[derive(Debug, Clone)]
 pub struct TierChange {
     pub member: Member,
     pub from: Option<String>,
     pub to: Tier,
+    /// The keys (or tokens) that now follow the new tier's rules.
     pub keys: Vec<TeamKey>,
+    /// Those retired because the new tier gives the other kind of access (a personal key
+    /// instead of a gateway token, or the other way round): `/mykey` asks for the new kind.
+    pub retired: Vec<TeamKey>,
 }
 
 impl Team {
@@ -121,7 +125,7 @@ impl Team {
             return Ok(None);
         }
         let keys = self.store.keys_of_member(member.id).await?;
-        self.apply_tier(&member, &tier, &keys).await?;
+        let (keys, retired) = self.apply_tier(&member, &tier, keys).await?;
         self.audit(
             &Actor::bot(),
             "tier_changed",
@@ -139,24 +143,34 @@ impl Team {
             member,
             to: tier,
             keys,
+            retired,
         }))
     }
 
-    /// Gives a member's keys the tier's limit, reset and guardrail, and records the tier.
+    /// Gives a member's keys the tier's limit, reset and guardrail, retires those of the other
+    /// kind of access than the tier gives, and records the tier. Returns the keys kept and the
+    /// keys retired.
     pub(crate) async fn apply_tier(
         &self,
         member: &Member,
         tier: &Tier,
-        keys: &[TeamKey],
-    ) -> Result<(), TeamError> {
-        for key in keys {
+        keys: Vec<TeamKey>,
+    ) -> Result<(Vec<TeamKey>, Vec<TeamKey>), TeamError> {
+        let (kept, retired): (Vec<TeamKey>, Vec<TeamKey>) =
+            keys.into_iter().partition(|key| key.access == tier.access);
+        for key in &retired {
+            self.delete_at_openrouter(&key.hash).await?;
+        }
+        for key in &kept {
             self.apply_limit(key, tier.limit, tier.reset).await?;
-            self.assign_guardrail(key, tier).await?;
+            if !key.is_gateway_token() {
+                self.assign_guardrail(key, tier).await?;
+            }
         }
         self.store
             .set_effective_tier(member.id, tier.name.as_str(), self.now())
             .await?;
-        Ok(())
+        Ok((kept, retired))
     }
 
     /// The members who are active and linked, for reconciling.

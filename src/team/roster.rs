@@ -1,6 +1,7 @@
 //! The roster: linking Discord accounts to member names, choosing tiers, listing who has what.
 
 use super::error::duplicate_as_user;
+use super::lifecycle::TierChange;
 use super::{Actor, Caller, DiscordId, Member, MemberName, MemberStatus, Team, TeamError, TeamKey};
 
 /// One line of `/team list`.
@@ -102,16 +103,15 @@ impl Team {
         admin: &Caller,
         user: DiscordId,
         tier: &str,
-    ) -> Result<Member, TeamError> {
+    ) -> Result<TierChange, TeamError> {
         self.require_admin(admin)?;
         let tier = self.known_tier(tier)?.clone();
         let member = self.linked_member(user).await?;
         self.store
             .set_member_tier(member.id, Some(tier.name.as_str()), self.now())
             .await?;
-        for key in self.store.keys_of_member(member.id).await? {
-            self.apply_limit(&key, tier.limit, tier.reset).await?;
-        }
+        let keys = self.store.keys_of_member(member.id).await?;
+        let (keys, retired) = self.apply_tier(&member, &tier, keys).await?;
         self.audit(
             &Actor::from(admin),
             "set_tier",
@@ -123,7 +123,14 @@ impl Team {
             ),
         )
         .await?;
-        Ok(self.store.member(member.id).await?.unwrap_or(member))
+        let from = member.effective_tier.clone();
+        Ok(TierChange {
+            member: self.store.member(member.id).await?.unwrap_or(member),
+            from,
+            to: tier,
+            keys,
+            retired,
+        })
     }
 
     /// Every member with their current tier and key (admins only).

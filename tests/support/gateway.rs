@@ -76,6 +76,7 @@ pub fn token_in(text: &str) -> Option<String> {
 }
 
 /// A member's OpenAI-style client, pointed at the gateway with their token.
+#[derive(Clone)]
 pub struct Client {
     pub base_url: String,
     pub token: String,
@@ -93,13 +94,17 @@ impl Client {
 
     /// `POST /chat/completions` with `body`.
     pub async fn chat(&self, body: &Value) -> reqwest::Response {
+        self.try_chat(body).await.expect("the gateway answers")
+    }
+
+    /// `POST /chat/completions`, which may fail (a gateway that dies on the way).
+    pub async fn try_chat(&self, body: &Value) -> reqwest::Result<reqwest::Response> {
         self.http
             .post(format!("{}/chat/completions", self.base_url))
             .bearer_auth(&self.token)
             .json(body)
             .send()
             .await
-            .expect("the gateway answers")
     }
 
     /// `POST /chat/completions` with raw bytes as the body.

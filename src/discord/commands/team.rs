@@ -73,16 +73,32 @@ pub async fn tier(
 ) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
     ctx.defer_ephemeral().await?;
-    let member = ctx
+    let change = ctx
         .data()
         .team
         .set_member_tier(&caller, id(&user), &tier)
         .await?;
-    say(
-        ctx,
-        format!("**{}** is now in tier **{tier}**.", member.name),
-    )
-    .await
+    let mut reply = format!("**{}** is now in tier **{tier}**.", change.member.name);
+    if !change.retired.is_empty() {
+        let told = crate::discord::members::tell_of_tier_change(
+            ctx.http(),
+            user.id,
+            &change,
+            "An admin moved you to another tier",
+        )
+        .await;
+        reply.push_str(&format!(
+            " The tier gives a {}, so their old {} was retired; {}",
+            change.to.access.words(),
+            crate::discord::members::what_you_hold(change.retired[0].access),
+            if told {
+                "they were told by DM to run `/mykey` for the new one."
+            } else {
+                "their DMs are closed, so tell them to run `/mykey` for the new one."
+            }
+        ));
+    }
+    say(ctx, reply).await
 }
 
 /// Everyone on the roster, with tier and key.

@@ -101,6 +101,9 @@ impl Digest {
                     .activity
                     .top_model_of(held.keys.iter().map(|k| k.hash.as_str()), week),
                 keys: live.len(),
+                access: current_key(&live)
+                    .or_else(|| held.keys.first().copied())
+                    .map(|key| key.access),
             });
             let spender = Spender::Member(member.name.clone());
             spikes.extend(settings.spikes.spikes(&spender, &dated(&days, &held.daily)));

@@ -22,7 +22,7 @@ pub use plan::DigestPlan;
 pub use spikes::{Spender, Spike, SpikeRule};
 pub use week::{DigestWeek, InvalidWeek};
 
-use crate::domain::{Member, MemberName, SnapshotRow, TeamKey};
+use crate::domain::{Access, Member, MemberName, SnapshotRow, TeamKey};
 use crate::money::Usd;
 use crate::openrouter::Credits;
 use crate::reset::LimitReset;
@@ -144,6 +144,9 @@ pub struct MemberLine {
     pub top_model: Option<String>,
     /// The member's live keys at the digest's status time.
     pub keys: usize,
+    /// How the member reaches OpenRouter: their own key, or the shared key through the gateway
+    /// (from their current key or token; `None` when they hold neither).
+    pub access: Option<Access>,
 }
 
 /// A key limit and how much of it was used, in whole percent (rounded down).

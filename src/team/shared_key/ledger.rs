@@ -19,6 +19,9 @@ use crate::store::Store;
 
 /// The most rows one transaction takes.
 const MAX_BATCH: usize = 2_000;
+/// How long the writer lets rows gather before a write (a `kill -9` loses at most this long's
+/// rows more).
+const GATHER_FOR: Duration = Duration::from_millis(1);
 /// The first wait after a failed write; it doubles up to [`MAX_RETRY_WAIT`].
 const FIRST_RETRY_WAIT: Duration = Duration::from_millis(50);
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
@@ -81,6 +84,11 @@ async fn write_forever(
             match inbox.recv().await {
                 Some(message) => take(message, &mut batch, &mut waiting),
                 None => return,
+            }
+            if waiting.is_empty() {
+                // A moment for more rows to come: a quick request's held and settled states
+                // then make one write instead of two.
+                tokio::time::sleep(GATHER_FOR).await;
             }
         }
         while batch.len() < MAX_BATCH {

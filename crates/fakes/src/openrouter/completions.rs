@@ -12,6 +12,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
 use super::inference::{CompletionPlan, CompletionRequest, FakeGeneration, FakeModel};
@@ -272,6 +273,20 @@ enum End {
     Cancelled,
 }
 
+/// Records a JSON answer's generation, written to its end.
+fn record_whole(shared: &Shared, served: &Served) {
+    record(
+        shared,
+        served,
+        served.completion_tokens,
+        false,
+        End::Finished,
+    );
+}
+
+/// A JSON answer. A slow one is sent as OpenRouter sends it: the headers (with the generation
+/// id) at once, a whitespace keep-alive, and the JSON once the model has finished, which it does
+/// even when the client has gone.
 async fn json_answer(
     api: Api,
     shared: Arc<Shared>,
@@ -281,25 +296,47 @@ async fn json_answer(
     let chunks = served
         .completion_tokens
         .div_ceil(served.plan.tokens_per_chunk.max(1));
-    if !served.plan.chunk_delay.is_zero() {
-        tokio::time::sleep(served.plan.chunk_delay * chunks as u32).await;
-    }
-    record(
-        &shared,
-        &served,
-        served.completion_tokens,
-        false,
-        End::Finished,
-    );
+    let wait = served.plan.chunk_delay * chunks as u32;
     if served.plan.drop_after_chunks.is_some() {
+        tokio::time::sleep(wait).await;
+        record_whole(&shared, &served);
         connection.close();
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
+    let id = served.id.clone();
+    let mut response = if wait.is_zero() {
+        record_whole(&shared, &served);
+        (StatusCode::OK, axum::Json(json_body(api, &served))).into_response()
+    } else {
+        let (done, finished) = tokio::sync::oneshot::channel::<Bytes>();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            record_whole(&shared, &served);
+            let _ = done.send(Bytes::from(json_body(api, &served).to_string()));
+        });
+        let keep_alive = futures_util::stream::once(async { Ok(Bytes::from_static(b"\n")) });
+        let answer = futures_util::stream::once(async move {
+            finished
+                .await
+                .map_err(|_| std::io::Error::other("the fake stopped"))
+        });
+        let mut response = Response::new(Body::from_stream(keep_alive.chain(answer)));
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    };
+    insert_generation_id(&mut response, &id);
+    response
+}
+
+/// The JSON of a finished answer.
+fn json_body(api: Api, served: &Served) -> Value {
     let cost = served
         .model
         .cost_nanos(served.prompt_tokens, served.completion_tokens);
     let text = words(0, served.completion_tokens);
-    let body = match api {
+    match api {
         Api::Chat => json!({
             "id": served.id,
             "object": "chat.completion",
@@ -311,7 +348,7 @@ async fn json_answer(
                 "finish_reason": served.finish_reason,
                 "message": {"role": "assistant", "content": text},
             }],
-            "usage": usage_json(&served, served.completion_tokens, cost),
+            "usage": usage_json(served, served.completion_tokens, cost),
         }),
         Api::Responses => json!({
             "id": served.id,
@@ -352,10 +389,7 @@ async fn json_answer(
                 "cost": cost as f64 / 1e9,
             },
         }),
-    };
-    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
-    insert_generation_id(&mut response, &served.id);
-    response
+    }
 }
 
 fn insert_generation_id(response: &mut Response, id: &str) {
