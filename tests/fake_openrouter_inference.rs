@@ -355,6 +355,36 @@ async fn every_inference_answer_matches_the_spec() {
         .unwrap();
     check("POST", "/responses", 200, &answer);
 
+    // A streamed response: created, text deltas, completed with the usage; or an error event.
+    let mut streamed = responses.clone();
+    streamed["stream"] = json!(true);
+    fake.plan_next_completion(CompletionPlan {
+        error_after_chunks: Some(1),
+        ..CompletionPlan::new()
+    });
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        let text = http()
+            .post(format!("{}/responses", fake.base_url()))
+            .bearer_auth(&key)
+            .json(&streamed)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for data in events(&text).1 {
+            let event: Value = serde_json::from_str(&data).unwrap();
+            spec.check_component("StreamEvents", &event)
+                .unwrap_or_else(|e| panic!("{e}\n{event}"));
+            kinds.push(event["type"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(kinds.first().map(String::as_str), Some("response.created"));
+    assert!(kinds.contains(&"error".to_string()), "{kinds:?}");
+    assert_eq!(kinds.last().map(String::as_str), Some("response.completed"));
+
     let list: Value = http()
         .get(format!("{}/models", fake.base_url()))
         .send()

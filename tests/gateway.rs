@@ -609,3 +609,44 @@ on_each_database!(
         );
     }
 );
+
+on_each_database!(
+    the_responses_api_is_served_and_charged_streamed_or_not,
+    |db| async {
+        let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
+        let (client, _) = h.mia_gets_token().await;
+        let hash = h.mia_token_hash().await;
+        let mut body = json!({"model": "anthropic/claude-sonnet-4", "input": "Tell me a joke"});
+
+        let plain = client.respond(&body).await;
+        assert_eq!(plain.status(), 200);
+        assert_eq!(
+            plain.headers()["x-gateway-model-downgraded"],
+            "requested=anthropic/claude-sonnet-4; served=openai/gpt-4o-mini"
+        );
+        let answer: Value = plain.json().await.unwrap();
+        assert_eq!(answer["object"], json!("response"));
+
+        body["stream"] = json!(true);
+        let streamed = client.respond(&body).await;
+        assert_eq!(streamed.headers()["content-type"], "text/event-stream");
+        let text = streamed.text().await.unwrap();
+        assert!(text.contains("\"type\":\"response.completed\""), "{text}");
+
+        let upstream = h.openrouter.completion_requests();
+        assert!(upstream.iter().all(|r| r.path.ends_with("/responses")));
+        assert_eq!(upstream[1].body["input"], json!("Tell me a joke"));
+        assert_eq!(upstream[1].body["max_output_tokens"], json!(1000));
+        let rows = settled_rows(&h, &hash, 2).await;
+        let generations = h.openrouter.generations();
+        for row in &rows {
+            let generation = generations
+                .iter()
+                .find(|g| Some(&g.id) == row.generation_id.as_ref())
+                .expect("each row names its generation");
+            assert_eq!(row.cost.unwrap().nanos(), generation.cost_nanos);
+            assert_eq!(row.cost_source, Some(CostSource::Answer), "{row:?}");
+        }
+        assert_eq!(rows.iter().filter(|r| r.streamed).count(), 1);
+    }
+);

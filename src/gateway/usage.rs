@@ -31,12 +31,23 @@ struct Piece {
     model: Option<String>,
     usage: Option<UsagePiece>,
     error: Option<ErrorPiece>,
+    /// A Responses API event's kind (`response.completed`, `error`, ...).
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    /// A Responses API event's message (an `error` event carries it at the top).
+    message: Option<String>,
+    /// The response a Responses API event is about; `response.completed` has its usage.
+    response: Option<Box<Piece>>,
 }
 
+/// Chat completions count `prompt_tokens` and `completion_tokens`; the Responses API
+/// `input_tokens` and `output_tokens`.
 #[derive(Deserialize)]
 struct UsagePiece {
     cost: Option<f64>,
+    #[serde(alias = "input_tokens")]
     prompt_tokens: Option<u64>,
+    #[serde(alias = "output_tokens")]
     completion_tokens: Option<u64>,
 }
 
@@ -58,6 +69,18 @@ impl AnswerUsage {
         let Ok(piece) = serde_json::from_slice::<Piece>(json) else {
             return;
         };
+        self.take_piece(piece);
+    }
+
+    fn take_piece(&mut self, piece: Piece) {
+        if piece.kind.as_deref() == Some("error") {
+            self.stream_error = Some(piece.message.unwrap_or_else(|| "an error".to_string()));
+            return;
+        }
+        if let Some(response) = piece.response {
+            self.take_piece(*response);
+            return;
+        }
         if let Some(id) = piece.id.filter(|id| !id.is_empty()) {
             self.generation_id.get_or_insert(id);
         }
@@ -205,6 +228,27 @@ mod tests {
         let usage = scanner.finish();
         assert_eq!(usage.cost, Some(NanoUsd::from_nanos(500_000_000)));
         assert_eq!(usage.generation_id, None);
+    }
+
+    #[test]
+    fn a_responses_stream_has_its_cost_in_the_completed_event() {
+        let mut scanner = StreamScanner::default();
+        scanner.feed(b"data: {\"type\":\"response.created\",\"response\":{\"id\":\"gen-5\",\"usage\":null}}\n\n");
+        scanner.feed(b"data: {\"type\":\"response.output_text.delta\",\"delta\":\"Hi\"}\n\n");
+        scanner.feed(b"data: {\"type\":\"response.completed\",\"response\":{\"id\":\"gen-5\",\"model\":\"m/x\",\"usage\":{\"input_tokens\":4,\"output_tokens\":2,\"cost\":0.000002}}}\n\n");
+        let usage = scanner.finish();
+        assert_eq!(usage.generation_id.as_deref(), Some("gen-5"));
+        assert_eq!(usage.cost, Some(NanoUsd::from_nanos(2_000)));
+        assert_eq!(
+            (usage.prompt_tokens, usage.completion_tokens),
+            (Some(4), Some(2))
+        );
+
+        let mut failed = StreamScanner::default();
+        failed.feed(
+            b"data: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"reset\"}\n\n",
+        );
+        assert_eq!(failed.finish().stream_error.as_deref(), Some("reset"));
     }
 
     #[test]

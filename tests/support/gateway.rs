@@ -119,6 +119,17 @@ impl Client {
             .expect("the gateway answers")
     }
 
+    /// `POST /responses` (OpenRouter's Responses API).
+    pub async fn respond(&self, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/responses", self.base_url))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("the gateway answers")
+    }
+
     /// `GET path` with the token.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http

@@ -28,6 +28,9 @@ use crate::team::budget_hold::{ModelPrices, RequestSize};
 /// How long a token's lookup is trusted when nothing in this process changed keys or members:
 /// a change made by another bot on the same database reaches this one within it.
 const TOKEN_CACHE_TTL: Duration = Duration::from_secs(2);
+/// From this age on, a request still uses the lookup but has it read again in the background,
+/// so a token in use is never looked up on a request's path.
+const TOKEN_REFRESH_AFTER: Duration = Duration::from_secs(1);
 
 /// A member calling the gateway, as their token shows them.
 #[derive(Debug, Clone)]
@@ -71,7 +74,14 @@ pub struct SharedKey {
 struct TokenCache {
     /// The store's change count the entries were read at.
     changes: u64,
-    entries: HashMap<String, (Result<Arc<GatewayMember>, Denied>, Instant)>,
+    entries: HashMap<String, CachedToken>,
+}
+
+struct CachedToken {
+    found: Result<Arc<GatewayMember>, Denied>,
+    read_at: Instant,
+    /// A background read of it is under way.
+    refreshing: bool,
 }
 
 impl Team {
@@ -145,18 +155,53 @@ impl SharedKey {
                 cache.entries.clear();
                 cache.changes = changes;
             }
-            if let Some((found, at)) = cache.entries.get(&hash)
-                && at.elapsed() < TOKEN_CACHE_TTL
-            {
-                return Ok(found.clone());
+            if let Some(cached) = cache.entries.get_mut(&hash) {
+                let age = cached.read_at.elapsed();
+                if age < TOKEN_CACHE_TTL {
+                    if age >= TOKEN_REFRESH_AFTER && !cached.refreshing {
+                        cached.refreshing = true;
+                        let this = self.clone();
+                        let hash = hash.clone();
+                        tokio::spawn(async move {
+                            if let Err(e) = this.read_token(hash, changes).await {
+                                tracing::warn!(error = %e, "a gateway token could not be read again");
+                            }
+                        });
+                    }
+                    return Ok(cached.found.clone());
+                }
             }
         }
-        let found = self.look_up(&hash).await?;
+        self.read_token(hash, changes).await
+    }
+
+    /// Looks a token up in the database and keeps what it found, unless keys or members changed
+    /// meanwhile (the next request reads it again).
+    async fn read_token(
+        &self,
+        hash: String,
+        changes: u64,
+    ) -> Result<Result<Arc<GatewayMember>, Denied>, StoreError> {
+        let found = self.look_up(&hash).await;
         let mut cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.changes == changes {
-            cache.entries.insert(hash, (found.clone(), Instant::now()));
+        match &found {
+            Ok(found) if cache.changes == changes => {
+                cache.entries.insert(
+                    hash,
+                    CachedToken {
+                        found: found.clone(),
+                        read_at: Instant::now(),
+                        refreshing: false,
+                    },
+                );
+            }
+            _ => {
+                if let Some(cached) = cache.entries.get_mut(&hash) {
+                    cached.refreshing = false;
+                }
+            }
         }
-        Ok(found)
+        found
     }
 
     async fn look_up(&self, hash: &str) -> Result<Result<Arc<GatewayMember>, Denied>, StoreError> {

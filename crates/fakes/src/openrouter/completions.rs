@@ -132,8 +132,8 @@ async fn complete(
         return response;
     }
     let stream = request.get("stream") == Some(&Value::Bool(true));
-    if stream && api == Api::Chat {
-        return stream_answer(shared, served);
+    if stream {
+        return stream_answer(api, shared, served);
     }
     json_answer(api, shared, connection, served).await
 }
@@ -400,6 +400,7 @@ fn insert_generation_id(response: &mut Response, id: &str) {
 
 /// A stream's progress; dropping it (the client hung up) records what was sent.
 struct Streaming {
+    api: Api,
     shared: Arc<Shared>,
     served: Served,
     keep_alive_left: usize,
@@ -432,6 +433,27 @@ impl Drop for Streaming {
 }
 
 impl Streaming {
+    /// A Responses API event of `kind` with `fields`, numbered in the stream's order.
+    fn response_event(&self, kind: &str, mut fields: Value) -> Bytes {
+        fields["type"] = json!(kind);
+        fields["sequence_number"] = json!(self.chunks_sent + 1);
+        event(&fields)
+    }
+
+    /// The Responses API's view of the answer so far (`in_progress` until it is whole).
+    fn response_so_far(&self, status: &str) -> Value {
+        let mut response = json_body(Api::Responses, &self.served);
+        response["status"] = json!(status);
+        if status != "completed" {
+            response["output"] = json!([]);
+            response["completed_at"] = Value::Null;
+            if let Some(fields) = response.as_object_mut() {
+                fields.remove("usage");
+            }
+        }
+        response
+    }
+
     fn chunk(&self, choices: Value, usage: Option<Value>) -> Bytes {
         let mut chunk = json!({
             "id": self.served.id,
@@ -470,6 +492,10 @@ impl Streaming {
                     return Some(Ok(Bytes::from_static(KEEP_ALIVE)));
                 }
                 self.phase = Phase::Content;
+                if self.api == Api::Responses {
+                    let created = json!({"response": self.response_so_far("in_progress")});
+                    return Some(Ok(self.response_event("response.created", created)));
+                }
                 Box::pin(self.next()).await
             }
             Phase::Content => {
@@ -481,6 +507,15 @@ impl Streaming {
                         std::io::ErrorKind::ConnectionReset,
                         "the fake cuts the stream as planned",
                     )));
+                }
+                if plan.error_after_chunks == Some(self.chunks_sent) && self.api == Api::Responses {
+                    let failed = json!({
+                        "code": "server_error",
+                        "message": "Provider returned error: the upstream connection was reset",
+                        "param": null,
+                    });
+                    self.finish(End::Failed);
+                    return Some(Ok(self.response_event("error", failed)));
                 }
                 if plan.error_after_chunks == Some(self.chunks_sent) {
                     let mut chunk = json!({
@@ -496,7 +531,7 @@ impl Streaming {
                     return Some(Ok(event(&chunk)));
                 }
                 if self.tokens_sent >= self.served.completion_tokens && self.chunks_sent > 0 {
-                    self.phase = if plan.usage_on_last_content_chunk {
+                    self.phase = if plan.usage_on_last_content_chunk && self.api == Api::Chat {
                         Phase::Done
                     } else {
                         Phase::Usage
@@ -510,6 +545,19 @@ impl Streaming {
                     .tokens_per_chunk
                     .max(1)
                     .min(self.served.completion_tokens - self.tokens_sent);
+                if self.api == Api::Responses {
+                    let delta = json!({
+                        "item_id": format!("msg-{}", self.served.id),
+                        "output_index": 0,
+                        "content_index": 0,
+                        "delta": words(self.tokens_sent, tokens),
+                        "logprobs": [],
+                    });
+                    let event = self.response_event("response.output_text.delta", delta);
+                    self.tokens_sent += tokens;
+                    self.chunks_sent += 1;
+                    return Some(Ok(event));
+                }
                 let mut delta = json!({"content": words(self.tokens_sent, tokens)});
                 if self.chunks_sent == 0 {
                     delta["role"] = json!("assistant");
@@ -525,6 +573,13 @@ impl Streaming {
                 let usage = (last && plan.usage_on_last_content_chunk).then(|| self.usage());
                 let choices = json!([{"index": 0, "delta": delta, "finish_reason": finish_reason}]);
                 Some(Ok(self.chunk(choices, usage)))
+            }
+            Phase::Usage if self.api == Api::Responses => {
+                // The Responses API ends with the whole response, its usage and cost in it.
+                let completed = json!({"response": self.response_so_far("completed")});
+                let event = self.response_event("response.completed", completed);
+                self.finish(End::Finished);
+                Some(Ok(event))
             }
             Phase::Usage => {
                 self.phase = Phase::Done;
@@ -546,9 +601,10 @@ fn event(chunk: &Value) -> Bytes {
     Bytes::from(bytes)
 }
 
-fn stream_answer(shared: Arc<Shared>, served: Served) -> Response {
+fn stream_answer(api: Api, shared: Arc<Shared>, served: Served) -> Response {
     let id = served.id.clone();
     let streaming = Streaming {
+        api,
         shared,
         keep_alive_left: served.plan.keep_alive_comments,
         served,
