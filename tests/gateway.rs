@@ -650,3 +650,103 @@ on_each_database!(
         assert_eq!(rows.iter().filter(|r| r.streamed).count(), 1);
     }
 );
+
+on_each_database!(
+    one_member_cannot_take_the_whole_key_and_the_operator_sees_it,
+    |db| async {
+        let h = Harness::start_with(
+            db,
+            guild_with_shared_mia(),
+            &shared_tier(
+                "5.0",
+                "max_in_flight_per_member = 2\nrequests_per_minute_per_member = 4",
+            ),
+        )
+        .await;
+        let (client, _) = h.mia_gets_token().await;
+
+        // Two slow streams are running: a third request has to wait its turn.
+        h.openrouter.plan_completions(CompletionPlan {
+            completion_tokens: 20,
+            tokens_per_chunk: 1,
+            chunk_delay: Duration::from_millis(20),
+            ..CompletionPlan::new()
+        });
+        let mut streamed = hello("openai/gpt-4o-mini");
+        streamed["stream"] = json!(true);
+        let first = client.chat(&streamed).await;
+        let second = client.chat(&streamed).await;
+        let third = client.chat(&hello("openai/gpt-4o-mini")).await;
+        assert_eq!(third.status(), 429);
+        assert_eq!(third.headers()["retry-after"], "1");
+        let message = error_message(third).await;
+        assert!(message.contains("2 requests running"), "{message}");
+        first.text().await.unwrap();
+        second.text().await.unwrap();
+
+        // Four a minute: two more, then the fifth waits.
+        h.openrouter.plan_completions(CompletionPlan::new());
+        for _ in 0..2 {
+            let answer = client.chat(&hello("openai/gpt-4o-mini")).await;
+            assert_eq!(answer.status(), 200);
+        }
+        let fifth = client.chat(&hello("openai/gpt-4o-mini")).await;
+        assert_eq!(fifth.status(), 429);
+        let wait: u64 = fifth.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        let message = error_message(fifth).await;
+        assert!(
+            message.contains("4 requests in the last minute"),
+            "{message}"
+        );
+        assert_eq!(h.openrouter.completion_requests().len(), 4);
+
+        // The operator's view: health without a token, and the counts in Prometheus' format.
+        let operator = Client::new(client.base_url.replace("/api/v1", ""), String::new());
+        let health: Value = operator.get("/healthz").await.json().await.unwrap();
+        assert_eq!(health["status"], json!("ok"));
+        assert!(health["models"].as_u64().unwrap() > 0, "{health}");
+        let metrics = operator.get("/metrics").await.text().await.unwrap();
+        for line in [
+            "gateway_requests_total{status=\"200\",model=\"openai/gpt-4o-mini\"} 4",
+            "gateway_requests_total{status=\"429\",model=\"\"} 2",
+            "gateway_refusals_total{reason=\"throttled\"} 2",
+            "gateway_holds_outstanding 0",
+        ] {
+            assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+        }
+        assert!(
+            metrics.contains("gateway_overhead_seconds_count 4"),
+            "{metrics}"
+        );
+    }
+);
+
+on_each_database!(
+    an_openrouter_that_cannot_be_reached_is_a_502_that_costs_nothing,
+    |db| async {
+        let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
+        let (client, _) = h.mia_gets_token().await;
+        let hash = h.mia_token_hash().await;
+        h.openrouter.plan_next_completion(CompletionPlan {
+            drop_after_chunks: Some(0),
+            ..CompletionPlan::new()
+        });
+        let answer = client.chat(&hello("openai/gpt-4o-mini")).await;
+        assert_eq!(answer.status(), 502);
+        let message = error_message(answer).await;
+        assert!(message.contains("OpenRouter"), "{message}");
+        let rows = settled_rows(&h, &hash, 1).await;
+        assert_eq!(rows[0].outcome, Outcome::Unreachable);
+        assert_eq!(rows[0].cost.unwrap().nanos(), 0);
+        assert_eq!(
+            client.chat(&hello("openai/gpt-4o-mini")).await.status(),
+            200,
+            "the next request is served"
+        );
+    }
+);
