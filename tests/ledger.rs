@@ -187,3 +187,50 @@ on_each_database!(
         );
     }
 );
+
+on_each_database!(
+    a_short_lease_grows_before_a_requests_output_is_cut,
+    |db| async move {
+        use openrouter_team_bot::money::UnitPrice;
+        use openrouter_team_bot::team::budget_hold::{ModelPrices, RequestSize};
+        use openrouter_team_bot::team::shared_key::{Budgets, TokenLimit};
+
+        let store = &db.store;
+        store.save_key(&token()).await.unwrap();
+        let budgets = Budgets::new(store.clone(), "g1".into());
+        // $2.50 per million input tokens, $10 per million output tokens; $0.40 a day.
+        let prices = ModelPrices {
+            prompt: UnitPrice::from_picos(2_500_000),
+            completion: UnitPrice::from_picos(10_000_000),
+            request: UnitPrice::FREE,
+            context_length: Some(128_000),
+            max_output_tokens: Some(16_384),
+        };
+        let limit = TokenLimit {
+            limit: Some(NanoUsd::from_nanos(400_000_000)),
+            reset: LimitReset::Daily,
+        };
+        let size = |asked: Option<u64>| RequestSize {
+            input_tokens: 100,
+            asked_output_tokens: asked,
+            tier_output_cap: Some(10_000),
+        };
+
+        // A small request leases an eighth of the budget, far more than it holds.
+        let small = budgets
+            .hold(TOKEN, limit, &prices, &size(Some(20)), now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(small.amount.nanos() < 1_000_000, "{small:?}");
+        // A big one does not fit what is left of that lease, but fits the budget: the lease
+        // grows and the request keeps its whole output cap.
+        let big = budgets
+            .hold(TOKEN, limit, &prices, &size(None), now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(big.output_cap, Some(10_000), "{big:?}");
+        assert_eq!(big.amount.nanos(), 100 * 2_500 + 10_000 * 10_000);
+    }
+);

@@ -38,6 +38,26 @@ struct Book {
     used_at: DateTime<Utc>,
 }
 
+/// One request's hold as asked of a token's book.
+#[derive(Clone, Copy)]
+struct Ask<'a> {
+    key_hash: &'a str,
+    window: BudgetWindow,
+    limit: NanoUsd,
+    prices: &'a ModelPrices,
+    size: &'a RequestSize,
+    now: DateTime<Utc>,
+}
+
+/// How a hold may fit what the lease has left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    /// Only with the request's whole output cap: a lease that is merely short grows first.
+    Whole,
+    /// With the output cap lowered to what is left, when the window has no more to give.
+    LoweredIfNeeded,
+}
+
 /// A token's limit as the gateway applies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenLimit {
@@ -109,13 +129,21 @@ impl Budgets {
                 now,
             )));
         };
-        if let Some(hold) = self.try_hold(key_hash, window, limit_nanos, prices, size, now) {
+        let ask = Ask {
+            key_hash,
+            window,
+            limit: limit_nanos,
+            prices,
+            size,
+            now,
+        };
+        if let Some(hold) = self.try_hold(&ask, Fit::Whole) {
             return Ok(Ok(hold));
         }
         // The lease is short: take more of the window (one request per token at a time).
         let gate = self.grab_gate(key_hash);
         let _one_at_a_time = gate.lock().await;
-        if let Some(hold) = self.try_hold(key_hash, window, limit_nanos, prices, size, now) {
+        if let Some(hold) = self.try_hold(&ask, Fit::Whole) {
             return Ok(Ok(hold));
         }
         let book = self.book(key_hash, window, now);
@@ -142,7 +170,9 @@ impl Budgets {
                 book.others = lease.others;
             }
         }
-        if let Some(hold) = self.try_hold(key_hash, window, limit_nanos, prices, size, now) {
+        // Now the lease holds all the window can give: a request that does not fit it whole
+        // may still be served with a lower output cap.
+        if let Some(hold) = self.try_hold(&ask, Fit::LoweredIfNeeded) {
             return Ok(Ok(hold));
         }
         let book = self.book(key_hash, window, now);
@@ -153,16 +183,17 @@ impl Budgets {
         }))
     }
 
-    /// Admits the request against the lease as it stands; `None` when it does not fit.
-    fn try_hold(
-        &self,
-        key_hash: &str,
-        window: BudgetWindow,
-        limit: NanoUsd,
-        prices: &ModelPrices,
-        size: &RequestSize,
-        now: DateTime<Utc>,
-    ) -> Option<Hold> {
+    /// Admits the request against the lease as it stands; `None` when it does not fit as `fit`
+    /// allows.
+    fn try_hold(&self, ask: &Ask<'_>, fit: Fit) -> Option<Hold> {
+        let Ask {
+            key_hash,
+            window,
+            limit,
+            prices,
+            size,
+            now,
+        } = *ask;
         let mut books = self.books.lock().unwrap_or_else(|e| e.into_inner());
         let book = fresh_book(&mut books, key_hash, window, now);
         // The lease never counts for more than the limit allows now (an admin may have
@@ -173,6 +204,13 @@ impl Budgets {
             settled: book.spent,
             held: book.held,
         };
+        if fit == Fit::Whole
+            && spend
+                .remaining()
+                .is_some_and(|r| whole_bound(prices, size) > r)
+        {
+            return None;
+        }
         match admit(&spend, prices, size) {
             Admission::Admit { hold, output_cap } => {
                 book.held = book.held + hold;
