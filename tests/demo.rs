@@ -54,7 +54,34 @@ const STORY: &[&str] = &[
     "Erik clicks [Approve top-up] on the post \"Top-up request #1\" in #key-approvals",
     "Top-up #1 approved and applied",
     "was approved: the limit is raised",
+    // Thursday: Ines, on the shared tier, gets a gateway token and calls the gateway with it.
+    "Ines runs /mykey in #general",
+    "Key request #5 sent",
+    "Tier shared: $0.40 per day",
+    "Dana clicks [Approve] on the post \"Key request #5\" in #key-approvals",
+    "Request #5 was approved",
+    "Ines clicks [Reveal my key] on the DM",
+    "Your gateway token team:ines:r5",
+    "ortb_",
+    "token is fake as well: the demo's gateway made it",
+    "https://llm.acme.example/api/v1 is a made-up address: the demo's gateway listens on http://127.0.0.1:",
+    "Ines's client → the gateway: POST /chat/completions for openai/gpt-4o",
+    "200 OK: openai/gpt-4o wrote",
     "Your top-up has ended",
+    "Ines's client → the gateway: POST /chat/completions for openai/gpt-4o",
+    "200 OK: openai/gpt-4o wrote",
+    "Budget alert: ines at 50% of its limit",
+    "Ines runs a batch of prompts against openai/gpt-4o",
+    "200 OK: openai/gpt-4o wrote",
+    "429 Too Many Requests: \"Your budget has $",
+    "left, too little for this request; today's budget resets at 2026-11-27 00:00 UTC.",
+    "Ines runs /budget in #general",
+    "Budget of ines",
+    "100% threshold reached",
+    // Friday, in a new budget window: a model the tier does not allow is served by its fallback.
+    "Ines's client → the gateway: POST /chat/completions for anthropic/claude-sonnet-4",
+    "200 OK with x-gateway-model-downgraded: requested=anthropic/claude-sonnet-4; served=openai/gpt-4o-mini",
+    "openai/gpt-4o-mini wrote",
     "Olu leaves the Acme AI server",
     "member_left · olu · by the bot: left the server; disabled team:olu:r2",
     "the week is over",
@@ -161,10 +188,64 @@ async fn the_demo_tells_the_whole_week_and_leaves_a_database_keys_list_can_read(
         "the transcript shows the chart it wrote next to it"
     );
     assert!(transcript.contains("**Every key in this transcript is fake**"));
+
+    // Ines's reveal shows her token with the gateway's public URL, and the token is shown
+    // nowhere else: not in the demo's notes, not in the calls.
+    let plain = without_markup(&transcript);
+    assert!(
+        plain.contains("Base URL: https://llm.acme.example/api/v1"),
+        "{transcript}"
+    );
+    let token = plain
+        .split(|c: char| c.is_whitespace() || c == '=')
+        .find(|word| word.starts_with("ortb_") && word.len() > 20)
+        .expect("the reveal shows the token");
+    let (_, after_reveal) = transcript
+        .split_once("Demo note: the ortb_… token is fake as well")
+        .expect("a note says the token is fake");
+    assert!(
+        !after_reveal.contains(token),
+        "the token is shown only in the reveal"
+    );
+    assert!(
+        printed
+            .lines()
+            .filter(|line| line.contains(token))
+            .all(|line| line.contains("Your gateway token team:ines:r5")),
+        "the terminal shows the token only in the reveal"
+    );
+    // The gateway never lets her spend pass the limit: every answer the batch got is counted,
+    // and the refusal is the gateway's own.
+    assert!(
+        printed.contains("before forwarding it, so that its cost cannot pass the budget"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(" through the gateway, on the team's shared key); the bot syncs"),
+        "{printed}"
+    );
+    // The digest has a line for Ines, on the shared key.
+    let digest_line = transcript
+        .lines()
+        .find(|line| line.contains("`ines`"))
+        .unwrap_or_else(|| panic!("the digest has no line for Ines:\n{transcript}"));
+    assert!(digest_line.contains("shared key"), "{digest_line}");
     // The summary at the end, and where the files are.
     assert!(printed.contains("MEMBER  DISCORD  TIER"), "{printed}");
     assert!(printed.contains("team:olu:r2 (disabled)"), "{printed}");
-    assert!(printed.contains("2 budget alerts"), "{printed}");
+    assert!(
+        printed.contains("team:ines:r5 (gateway token, active)"),
+        "{printed}"
+    );
+    assert!(printed.contains("4 budget alerts"), "{printed}");
+    let ines = outcome
+        .summary
+        .members
+        .iter()
+        .find(|m| m.member == "ines")
+        .expect("Ines is in the summary");
+    assert_eq!(ines.alerts, ["50%", "100%"]);
+    assert!(ines.spent > openrouter_team_bot::money::Usd::ZERO);
     for file in [
         &outcome.files.transcript,
         &outcome.files.chart,
@@ -188,12 +269,17 @@ async fn the_demo_tells_the_whole_week_and_leaves_a_database_keys_list_can_read(
     // The digest's attachments.
     assert_png(&std::fs::read(&outcome.files.chart).expect("digest.png is readable"));
     let csv = std::fs::read_to_string(&outcome.files.csv).expect("digest.csv is text");
-    for member in ["mia", "olu", "lee"] {
+    for member in ["mia", "olu", "lee", "ines"] {
         assert!(
             csv.contains(member),
             "digest.csv has a line for {member}:\n{csv}"
         );
     }
+    assert!(
+        csv.lines()
+            .any(|line| line.starts_with("ines,") && line.ends_with(",gateway")),
+        "{csv}"
+    );
 
     // The database's final state.
     let db = database(&outcome.files.database).await;
@@ -215,6 +301,8 @@ async fn the_demo_tells_the_whole_week_and_leaves_a_database_keys_list_can_read(
     assert_eq!(disabled, 1, "no one else's key is disabled");
 
     // Mia's Wednesday: 55 % (alert at 50), then 104 % (one alert at 100; 80 passed on the way).
+    // Ines's Thursday, from the gateway's ledger: 50 %, then the refusal, which is the 100 %
+    // mark (80 passed on the way).
     let alerts = sqlx::query(
         "SELECT k.name, a.threshold, COUNT(*) AS times FROM alerts_sent a JOIN keys k ON k.hash = a.key_hash \
          GROUP BY k.name, a.window_start, a.threshold ORDER BY k.name, a.threshold",
@@ -227,10 +315,42 @@ async fn the_demo_tells_the_whole_week_and_leaves_a_database_keys_list_can_read(
         .map(|row| (row.get("name"), row.get("threshold"), row.get("times")))
         .collect();
     let mia = |threshold| ("team:mia:r1".to_string(), threshold, 1);
-    assert_eq!(alerts, vec![mia(50), mia(80), mia(100)]);
+    let ines = |threshold| ("team:ines:r5".to_string(), threshold, 1);
     assert_eq!(
-        outcome.summary.budget_alerts, 2,
-        "two alerts were posted: at 50 % and at 100 %"
+        alerts,
+        vec![ines(50), ines(80), ines(100), mia(50), mia(80), mia(100)]
+    );
+    assert_eq!(
+        outcome.summary.budget_alerts, 4,
+        "four alerts were posted: at 50 % and at 100 %, for Mia and for Ines"
+    );
+    // What the gateway's ledger holds for Ines: every request, none spending past the limit.
+    let ledger = sqlx::query(
+        "SELECT r.outcome, r.status, r.cost_nanos, r.started_at FROM gateway_requests r \
+         JOIN keys k ON k.hash = r.key_hash WHERE k.name = 'team:ines:r5' ORDER BY r.started_at, r.id",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("the ledger can be read");
+    let statuses: Vec<String> = ledger.iter().map(|row| row.get("status")).collect();
+    assert!(statuses.iter().all(|s| s == "settled"), "{statuses:?}");
+    let thursday = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 26, 0, 0, 0)
+        .unwrap()
+        .timestamp();
+    let spent_thursday: i64 = ledger
+        .iter()
+        .filter(|row| (thursday..thursday + 86_400).contains(&row.get::<i64, _>("started_at")))
+        .map(|row| row.get::<i64, _>("cost_nanos"))
+        .sum();
+    assert!(
+        spent_thursday <= 400_000_000,
+        "Thursday's spend {spent_thursday} nano-dollars stays within the $0.40 limit"
+    );
+    let outcomes: Vec<String> = ledger.iter().map(|row| row.get("outcome")).collect();
+    assert!(outcomes.iter().any(|o| o == "downgraded"), "{outcomes:?}");
+    assert!(
+        outcomes.iter().any(|o| o == "refused_budget"),
+        "{outcomes:?}"
     );
 
     // One digest posted, for the demo's week. The bot starts on that Monday after the previous
@@ -280,7 +400,7 @@ async fn the_demo_tells_the_whole_week_and_leaves_a_database_keys_list_can_read(
     .expect("the binary starts");
     let (stdout, stderr) = text_of(&listed);
     assert!(listed.status.success(), "keys list fails: {stderr}");
-    for key in ["team:mia:r1", "team:olu:r2", "team:lee:r4"] {
+    for key in ["team:mia:r1", "team:olu:r2", "team:lee:r4", "team:ines:r5"] {
         assert!(stdout.contains(key), "keys list shows {key}:\n{stdout}");
     }
     assert!(

@@ -28,6 +28,8 @@ pub const ADMIN_ROLE: u64 = 3_000;
 pub const PRO_ROLE: u64 = 3_001;
 /// Holders are in the `research` tier.
 pub const RESEARCH_ROLE: u64 = 3_002;
+/// Holders are in the `shared` tier, which reaches OpenRouter through the bot's gateway.
+pub const SHARED_ROLE: u64 = 3_003;
 
 /// Someone in the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,8 +87,17 @@ pub const SAM: Person = Person {
     roles: &[],
 };
 
+/// A member on the shared tier (by role) who joins on the fourth day and calls the gateway
+/// with a token instead of holding a key.
+pub const INES: Person = Person {
+    id: 4_007,
+    username: "ines",
+    display_name: "Ines",
+    roles: &[SHARED_ROLE],
+};
+
 /// Everyone in the server but the bot.
-pub const PEOPLE: [Person; 6] = [DANA, ERIK, MIA, OLU, LEE, SAM];
+pub const PEOPLE: [Person; 7] = [DANA, ERIK, MIA, OLU, LEE, SAM, INES];
 
 /// The server's text channels: id and name (without `#`).
 pub const CHANNELS: [(u64, &str); 4] = [
@@ -98,10 +109,11 @@ pub const CHANNELS: [(u64, &str); 4] = [
 
 /// The server's roles besides `@everyone`: id and name. None carries a permission: the bot
 /// decides who is an admin from `discord.admin_role_ids`.
-pub const ROLES: [(u64, &str); 3] = [
+pub const ROLES: [(u64, &str); 4] = [
     (ADMIN_ROLE, "Key admins"),
     (PRO_ROLE, "Pro"),
     (RESEARCH_ROLE, "Research"),
+    (SHARED_ROLE, "Shared key"),
 ];
 
 /// The server as the simulated Discord serves it.

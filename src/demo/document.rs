@@ -26,10 +26,11 @@ pub fn render(
     );
     let _ = writeln!(
         out,
-        "The real bot (its Discord commands, buttons, jobs and database) ran against a simulated \
-         Discord server and a simulated OpenRouter account, both on this machine (127.0.0.1), in \
-         simulated time from {} to {}. **Every key in this transcript is fake**: the simulated \
-         OpenRouter made it and it works nowhere. The money is simulated too.\n",
+        "The real bot (its Discord commands, buttons, jobs, gateway and database) ran against a \
+         simulated Discord server and a simulated OpenRouter account, both on this machine \
+         (127.0.0.1), in simulated time from {} to {}. **Every key in this transcript is fake**: \
+         the simulated OpenRouter made it and it works nowhere; so is the gateway token, which \
+         worked only at the demo's gateway. The money is simulated too.\n",
         week_start.format("%A %-d %B %Y"),
         (week_start + chrono::Duration::days(DAYS)).format("%A %-d %B %Y"),
     );
@@ -57,9 +58,11 @@ fn cast_line() -> String {
         .collect();
     format!(
         "**Who is who.** The server has {}. Members of *Key admins* are the bot's admins; *Pro* \
-         and *Research* put their holders in those tiers. Commands are run in #general; the bot \
-         posts approval cards in #key-approvals, alerts and its audit trail in #key-alerts and \
-         the weekly digest in #key-reports.",
+         and *Research* put their holders in those tiers, and *Shared key* in the shared tier, \
+         whose members get a token for the bot's gateway instead of a key of their own and \
+         reach OpenRouter through it, on the team's one key. Commands are run in #general; the \
+         bot posts approval cards in #key-approvals, alerts and its audit trail in #key-alerts \
+         and the weekly digest in #key-reports.",
         people.join(", ")
     )
 }
@@ -117,6 +120,18 @@ fn write_entry(
                 cast::BOT_NAME,
                 modal.title,
                 questions.join("\n")
+            );
+        }
+        Event::Exchange { person, exchange } => {
+            let _ = writeln!(
+                out,
+                "**{time} · {person}'s client** → the gateway: `{}`\n",
+                exchange.request_words()
+            );
+            let _ = writeln!(
+                out,
+                "> **gateway** · answers {person}'s client: {}\n",
+                exchange.answer_words()
             );
         }
         Event::Aside(text) => {

@@ -2,12 +2,13 @@
 //! account served on 127.0.0.1, playing a scripted week of a small team in simulated time, so
 //! anyone can watch it work without a Discord application or a management key.
 //!
-//! The bot is the real one (`app::start_bot`: the same commands, buttons, jobs and store); the
-//! fakes are the ones the tests use. The story is told in the terminal as it happens and written
+//! The bot is the real one (`app::start_bot`: the same commands, buttons, jobs, gateway and
+//! store); the fakes are the ones the tests use. The story is told in the terminal as it happens and written
 //! to a folder with the digest's chart and CSV and the database, which `keys list --stored` and
 //! `report` can be pointed at afterwards.
 
 mod cast;
+mod client;
 mod document;
 mod feed;
 mod pace;
@@ -222,7 +223,7 @@ fn intro(terminal: &mut dyn Write, files: &DemoFiles) -> Result<(), DemoError> {
         terminal,
         "openrouter-team-bot demo: a week at \"{}\"\n\
          The real bot runs against a simulated Discord server and a simulated OpenRouter account,\n\
-         both on 127.0.0.1. Time is simulated (UTC); every key is fake; the money is made up.\n\
+         both on 127.0.0.1. Time is simulated (UTC); every key and token is fake; the money is made up.\n\
          In the server: {}.\n\
          Writing to {}",
         cast::GUILD_NAME,

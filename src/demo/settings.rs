@@ -1,5 +1,6 @@
 //! The demo's config file: `config.example.toml` with the simulated server's ids, the fakes'
-//! URLs and a database in the output folder filled in. It holds no secret, so `keys list` and
+//! URLs and a database in the output folder filled in, and shared-key mode (which the example
+//! leaves commented out) switched on for one tier. It holds no secret, so `keys list` and
 //! `report` can be pointed at it afterwards without credentials.
 
 use std::path::Path;
@@ -15,9 +16,10 @@ const EXAMPLE: &str = include_str!("../../config.example.toml");
 /// What goes at the top of the written file instead of the example's instructions.
 const HEADER: &str = "\
 # Written by `openrouter-team-bot demo`: config.example.toml with the simulated server's ids, the
-# URLs of the simulated Discord and OpenRouter the demo ran against (they stopped with it), and
-# the demo's database. No secret is in here: the simulated services' token and key were handed
-# to the bot directly. Point `keys list --stored` and `report` at this file to look around:
+# URLs of the simulated Discord and OpenRouter the demo ran against (they stopped with it), the
+# demo's database, and a shared-key tier with its gateway at the end. No secret is in here: the
+# simulated services' token and keys and the gateway's token secret were handed to the bot
+# directly. Point `keys list --stored` and `report` at this file to look around:
 #   openrouter-team-bot keys list --stored --config <this file>
 ";
 
@@ -47,6 +49,40 @@ fn overrides(database_url: &str) -> Vec<(&'static str, &'static str, String)> {
     ]
 }
 
+/// Where the reveal tells gateway members to point their clients. Made up: the demo's gateway
+/// listens on a free port of 127.0.0.1, and its members' clients call it there.
+pub const GATEWAY_PUBLIC_URL: &str = "https://llm.acme.example/api/v1";
+
+/// Shared-key mode, appended to the example (whose `[gateway]` is commented out): a tier whose
+/// members call the bot's gateway with a token, and the gateway. The daily limit is small so
+/// that a short batch of requests runs into it.
+fn shared_key_mode() -> String {
+    format!(
+        r#"
+# Added by the demo: shared-key mode. Holders of the "Shared key" role get a gateway token
+# instead of a key; the gateway forwards their requests with the team's one inference key.
+[tiers.shared]
+access = "gateway"
+limit_usd = 0.4
+limit_reset = "daily"
+allowed_models = ["openai/gpt-4o-mini", "openai/gpt-4o"]
+fallback_model = "openai/gpt-4o-mini"
+max_output_tokens = 10000
+auto_approve = false
+role_ids = [{role}]
+
+[gateway]
+listen = "127.0.0.1:0"            # a free port, chosen when the bot starts
+public_url = {public_url}
+app_url = "https://acme.example"
+app_title = {app_title}
+"#,
+        role = cast::SHARED_ROLE,
+        public_url = toml_string(GATEWAY_PUBLIC_URL),
+        app_title = toml_string(cast::GUILD_NAME),
+    )
+}
+
 /// The config file's text for `fakes` and a database at `database`.
 pub fn config_text(fakes: &Fakes, database: &Path) -> Result<String, DemoError> {
     let text = fakes
@@ -55,10 +91,10 @@ pub fn config_text(fakes: &Fakes, database: &Path) -> Result<String, DemoError> 
     Ok(format!("{HEADER}\n{text}"))
 }
 
-/// The example with the demo's server, tiers and database filled in.
+/// The example with the demo's server, tiers, gateway and database filled in.
 fn demo_settings(database: &Path) -> Result<String, DemoError> {
     let database_url = format!("sqlite://{}", url_path(database));
-    let mut text = without_instructions(EXAMPLE);
+    let mut text = without_instructions(EXAMPLE) + &shared_key_mode();
     for (table, key, value) in overrides(&database_url) {
         text = set_setting(&text, table, key, &value).ok_or_else(|| {
             DemoError::Setup(format!(
@@ -112,7 +148,13 @@ mod tests {
         assert_eq!(discord.api_base_url, "http://127.0.0.1:1");
         assert_eq!(config.openrouter.base_url, "http://127.0.0.1:2/api/v1");
         assert_eq!(config.database.url, "sqlite:///tmp/demo \"x\"/demo.db");
-        assert_eq!(config.tiers.all().len(), 3);
+        assert_eq!(config.tiers.all().len(), 4);
+        let shared = config.tiers.get("shared").unwrap();
+        assert_eq!(shared.access, crate::domain::Access::Gateway);
+        assert_eq!(shared.role_ids, vec![cast::SHARED_ROLE]);
+        let gateway = config.gateway.as_ref().unwrap();
+        assert_eq!(gateway.listen.port(), 0, "a free port");
+        assert_eq!(gateway.public_url, GATEWAY_PUBLIC_URL);
         assert!(!text.contains("Copy this file"));
         assert!(!text.contains("sk-or-v1-fake"));
     }

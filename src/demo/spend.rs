@@ -1,6 +1,8 @@
-//! What the simulated team spends during the demo's week, and how OpenRouter counts it at any
-//! moment: the counters `GET /keys` reports (today, this week, this month, in total, each
-//! starting at its UTC boundary) and the per-day, per-model rows of `GET /activity`.
+//! What the simulated team spends on its personal keys during the demo's week, and how
+//! OpenRouter counts it at any moment: the counters `GET /keys` reports (today, this week, this
+//! month, in total, each starting at its UTC boundary) and the per-day, per-model rows of
+//! `GET /activity`. (The shared tier's spend is not scripted: it is what the gateway's requests
+//! cost at the simulated OpenRouter.)
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
 
@@ -110,7 +112,8 @@ impl SpendPlan {
         SpendPlan { spends }
     }
 
-    /// The members who spend anything in the plan.
+    /// The members who spend anything in the plan: those with a key of their own. A gateway
+    /// member's spend is what the gateway's requests really cost, counted in its ledger.
     pub fn members(&self) -> Vec<&'static str> {
         HABITS.iter().map(|h| h.member).collect()
     }
@@ -125,7 +128,7 @@ impl SpendPlan {
                 .sum()
         };
         let day = start_of_day(now);
-        let week = day - Duration::days(i64::from(now.weekday().num_days_from_monday()));
+        let week = start_of_week(now);
         let month = Utc
             .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
             .single()
@@ -178,6 +181,11 @@ impl SpendPlan {
 /// 00:00 UTC of the day `at` falls on.
 pub fn start_of_day(at: DateTime<Utc>) -> DateTime<Utc> {
     at.date_naive().and_time(NaiveTime::MIN).and_utc()
+}
+
+/// Monday 00:00 UTC of the week `at` falls in.
+pub fn start_of_week(at: DateTime<Utc>) -> DateTime<Utc> {
+    start_of_day(at) - Duration::days(i64::from(at.weekday().num_days_from_monday()))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The scripted week: people in the simulated server use the bot through its real slash
-//! commands, buttons and forms, usage grows at the simulated OpenRouter sync after sync, and the
-//! week ends with the digest. Each step waits for what the bot does in answer (never for time)
-//! and tells it in the transcript.
+//! commands, buttons and forms, a member on the shared tier calls the bot's gateway, usage grows
+//! at the simulated OpenRouter sync after sync, and the week ends with the digest. Each step
+//! waits for what the bot does in answer (never for time) and tells it in the transcript.
 
 use std::collections::HashMap;
 
@@ -12,13 +12,17 @@ use fakes::discord::{
 };
 
 use super::DemoError;
-use super::cast::{self, DANA, ERIK, LEE, MIA, OLU, Person, SAM};
+use super::cast::{self, DANA, ERIK, INES, LEE, MIA, OLU, Person, SAM};
 use super::feed::{Feed, Place};
-use super::spend::SpendPlan;
+use super::spend::{SpendPlan, start_of_day, start_of_week};
 use super::stage;
 use super::transcript::{Audience, Event, Transcript, day_number};
 use crate::money::Usd;
 use crate::stage::Stage;
+
+mod gateway;
+
+use gateway::{Caller, Calls, gateway_token_in};
 
 /// The callback type of an answer that replaces the message the button was on.
 const UPDATE_MESSAGE: u8 = 7;
@@ -45,6 +49,8 @@ enum Scene {
     ApprovesTopUp(Person, Person),
     /// A person leaves the server.
     Leaves(Person),
+    /// A person's client calls the gateway with the token they revealed.
+    CallsGateway(Person, Calls),
     /// Usage moves at OpenRouter and the bot's due jobs run (a sync among them).
     Sync,
     /// The week is over: the jobs run at the digest's time.
@@ -93,6 +99,29 @@ fn timeline(monday: DateTime<Utc>) -> Vec<(DateTime<Utc>, Scene)> {
             Scene::AsksForTopUp(MIA, "10", "Finishing the eval run before Thursday's review"),
         ),
         (at(2, 14, 25), Scene::ApprovesTopUp(ERIK, MIA)),
+        (
+            at(3, 9, 5),
+            Scene::AsksForKey(INES, "An onboarding assistant that drafts welcome notes"),
+        ),
+        (at(3, 9, 15), Scene::Approves(DANA, INES)),
+        (at(3, 9, 25), Scene::Reveals(INES)),
+        (
+            at(3, 9, 35),
+            Scene::CallsGateway(INES, Calls::Once("openai/gpt-4o")),
+        ),
+        (
+            at(3, 11, 30),
+            Scene::CallsGateway(INES, Calls::Once("openai/gpt-4o")),
+        ),
+        (
+            at(3, 15, 0),
+            Scene::CallsGateway(INES, Calls::UntilRefused("openai/gpt-4o")),
+        ),
+        (at(3, 15, 5), Scene::ChecksBudget(INES)),
+        (
+            at(4, 9, 30),
+            Scene::CallsGateway(INES, Calls::Once("anthropic/claude-sonnet-4")),
+        ),
         (at(5, 11, 0), Scene::Leaves(OLU)),
         (at(7, 9, 0), Scene::WeeklyDigest),
     ];
@@ -110,6 +139,15 @@ fn timeline(monday: DateTime<Utc>) -> Vec<(DateTime<Utc>, Scene)> {
 pub struct Ending {
     /// The messages the digest posted in the reports channel (none if no digest was posted).
     pub digest: Vec<Message>,
+}
+
+/// What OpenRouter counts for the team at a moment.
+struct Counted {
+    today: Usd,
+    this_week: Usd,
+    /// Of it, on the team's shared key (the gateway's requests).
+    gateway_today: Usd,
+    gateway_this_week: Usd,
 }
 
 /// What a click showed.
@@ -132,6 +170,8 @@ pub struct Story<'s, 't, 'w> {
     plan: SpendPlan,
     /// Each person's latest key request number.
     requests: HashMap<u64, i64>,
+    /// The gateway clients of those who revealed a gateway token, by Discord id.
+    callers: HashMap<u64, Caller>,
     last_sync: DateTime<Utc>,
     day: i64,
 }
@@ -150,6 +190,7 @@ impl<'s, 't, 'w> Story<'s, 't, 'w> {
             transcript,
             feed: Feed::new(places),
             requests: HashMap::new(),
+            callers: HashMap::new(),
             last_sync: stage.now(),
             day: 0,
         }
@@ -174,6 +215,7 @@ impl<'s, 't, 'w> Story<'s, 't, 'w> {
                 }
                 Scene::ApprovesTopUp(admin, person) => self.approves_top_up(admin, person).await?,
                 Scene::Leaves(person) => self.leaves(person).await?,
+                Scene::CallsGateway(person, calls) => self.calls_gateway(person, calls).await?,
                 Scene::Sync => self.sync().await?,
                 Scene::WeeklyDigest => digest = self.weekly_digest().await?,
             }
@@ -451,6 +493,9 @@ impl<'s, 't, 'w> Story<'s, 't, 'w> {
             )))
             .await?;
         }
+        if let Some(token) = gateway_token_in(&revealed.text()) {
+            self.sets_up_client(person, token).await?;
+        }
         let title = format!("Key request #{number}");
         self.settles("the card to say the key was revealed", |d| {
             d.messages_in(cast::APPROVALS)
@@ -537,22 +582,37 @@ impl<'s, 't, 'w> Story<'s, 't, 'w> {
 
     /// Usage moves at OpenRouter to what the plan says for now, then the bot's due jobs run.
     async fn sync(&mut self) -> Result<(), DemoError> {
-        let (today, this_week) = self.usage_moves();
+        let counted = self.usage_moves();
         let ran = self.stage.run_due_jobs().await;
         let synced = ran
             .iter()
             .find(|r| r.job == "sync")
             .map_or_else(|| "no sync was due".to_string(), |r| r.outcome.clone());
+        let through_gateway = if counted.gateway_today > Usd::ZERO {
+            format!(
+                " ({} today and {} this week through the gateway, on the team's shared key)",
+                counted.gateway_today, counted.gateway_this_week
+            )
+        } else if counted.gateway_this_week > Usd::ZERO {
+            format!(
+                " ({} of this week's through the gateway, on the team's shared key)",
+                counted.gateway_this_week
+            )
+        } else {
+            String::new()
+        };
         self.narrate(format!(
-            "OpenRouter counts {today} spent by the team today, {this_week} this week; the bot syncs: {synced}"
+            "OpenRouter counts {} spent by the team today, {} this week{through_gateway}; the bot syncs: {synced}",
+            counted.today, counted.this_week
         ))
         .await?;
         self.news().await
     }
 
     /// Sets every key's counters and activity at OpenRouter to what the plan says for now, and
-    /// the account's credits used; returns the team's spend today and this week.
-    fn usage_moves(&mut self) -> (Usd, Usd) {
+    /// the account's credits used (the gateway's requests included); returns what OpenRouter
+    /// counts for the team.
+    fn usage_moves(&mut self) -> Counted {
         let now = self.stage.now();
         let mut today = Usd::ZERO;
         let mut this_week = Usd::ZERO;
@@ -575,12 +635,20 @@ impl<'s, 't, 'w> Story<'s, 't, 'w> {
                 stage::add_key_activity(self.stage, &key.hash, row);
             }
         }
+        let gateway_today = stage::gateway_spent(self.stage, start_of_day(now), now);
+        let gateway_this_week = stage::gateway_spent(self.stage, start_of_week(now), now);
+        let gateway_ever = stage::gateway_spent(self.stage, DateTime::<Utc>::MIN_UTC, now);
         stage::set_account_usage(
             self.stage,
-            self.plan.team_spent(DateTime::<Utc>::MIN_UTC, now),
+            self.plan.team_spent(DateTime::<Utc>::MIN_UTC, now) + gateway_ever,
         );
         self.last_sync = now;
-        (today, this_week)
+        Counted {
+            today: today + gateway_today,
+            this_week: this_week + gateway_this_week,
+            gateway_today,
+            gateway_this_week,
+        }
     }
 
     /// The week is over: the jobs run at the digest's time and the digest's posts are collected.

@@ -1,5 +1,5 @@
-//! The end of the demo: the team as the bot's database holds it (members, keys, spend) with the
-//! budget alerts the team saw, as a terminal table and as Markdown.
+//! The end of the demo: the team as the bot's database holds it (members, keys and gateway
+//! tokens, spend) with the budget alerts the team saw, as a terminal table and as Markdown.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,7 @@ use super::DemoError;
 use super::cast;
 use crate::money::Usd;
 use crate::store::Store;
-use crate::team::MemberStatus;
+use crate::team::{MemberStatus, TeamKey};
 
 /// One member's line.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,13 +22,13 @@ pub struct MemberLine {
     pub tier: String,
     /// Active, or left the server.
     pub state: String,
-    /// The key's name at OpenRouter (`-` without a key).
+    /// The key's name at OpenRouter, or the gateway token's (`-` without either).
     pub key: String,
-    /// Active or disabled.
+    /// Active or disabled, and whether it is a gateway token.
     pub key_state: String,
     /// Limit and reset period, as `$10.00 per day`.
     pub limit: String,
-    /// The key's usage in total, as last synced.
+    /// The key's usage in total, as last synced (a gateway token's from the gateway's ledger).
     pub spent: Usd,
     /// The thresholds of the budget alerts posted about this member's key, such as `50%`.
     pub alerts: Vec<String>,
@@ -92,7 +92,7 @@ impl Summary {
                     tier: tier.clone(),
                     state: state.into(),
                     key: key.name.clone(),
-                    key_state: if key.disabled { "disabled" } else { "active" }.into(),
+                    key_state: key_state(&key),
                     limit: match key.limit {
                         Some(limit) => format!("{limit} {}", key.reset.per_period()),
                         None => "no limit".into(),
@@ -139,7 +139,7 @@ impl Summary {
     pub fn actions_line(&self) -> String {
         let count = |action: &str| self.actions.get(action).copied().unwrap_or(0);
         format!(
-            "{} key requests ({} approved, {} denied), {} keys revealed, {} top-up approved of {} requested, {} top-up ended, {} member left; {} budget alerts.",
+            "{} key requests ({} approved, {} denied), {} keys and gateway tokens revealed, {} top-up approved of {} requested, {} top-up ended, {} member left; {} budget alerts.",
             count("request_key"),
             count("approve_request"),
             count("deny_request"),
@@ -202,6 +202,16 @@ impl Summary {
     }
 }
 
+/// `active` or `disabled`, with `gateway token` for a token.
+fn key_state(key: &TeamKey) -> String {
+    let state = if key.disabled { "disabled" } else { "active" };
+    if key.is_gateway_token() {
+        format!("gateway token, {state}")
+    } else {
+        state.to_string()
+    }
+}
+
 const HEADER: [&str; 8] = [
     "MEMBER", "DISCORD", "TIER", "STATE", "KEY", "LIMIT", "SPENT", "ALERTS",
 ];
@@ -220,11 +230,10 @@ fn budget_alerts(discord: &FakeDiscord) -> Vec<(String, String)> {
                 .next()?
                 .to_string();
             let description = embed.get("description")?.as_str()?;
-            let threshold = description
-                .split("% threshold crossed")
-                .next()?
-                .rsplit(' ')
-                .next()?;
+            // "50% threshold crossed", or "100% threshold reached" for a gateway member whom
+            // the gateway refuses.
+            let (before, _) = description.split_once("% threshold")?;
+            let threshold = before.rsplit(' ').next()?;
             Some((member, format!("{threshold}%")))
         })
         .collect()

@@ -8,6 +8,7 @@ use fakes::discord::{Message, Modal};
 
 use super::DemoError;
 use super::cast;
+use super::client::Exchange;
 use super::feed::{Place, Posting};
 use super::pace::Speed;
 use super::reading;
@@ -54,6 +55,11 @@ pub enum Event {
     },
     /// The bot opens a form.
     Form { to: &'static str, modal: Modal },
+    /// A person's client calls the bot's gateway over HTTP, and the gateway answers.
+    Exchange {
+        person: &'static str,
+        exchange: Exchange,
+    },
     /// A remark about the demo itself (such as: this key is fake).
     Aside(String),
 }
@@ -197,6 +203,11 @@ fn line_of(event: &Event) -> String {
             "  {} → {to} (only {to} sees it): {}",
             cast::BOT_NAME,
             reading::form_line(modal)
+        ),
+        Event::Exchange { person, exchange } => format!(
+            "{person}'s client → the gateway: {} ← {}",
+            exchange.request_words(),
+            exchange.answer_words()
         ),
         Event::Aside(text) => format!("  ({text})"),
     }
