@@ -28,7 +28,7 @@ use support::bot::Harness;
 use support::db::TestDb;
 use support::gateway::{guild_with_shared_mia, shared_tier};
 
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 const SEQUENTIAL: usize = 400;
 const CONCURRENT: usize = 64;
 const PER_WORKER: usize = 40;
