@@ -19,9 +19,9 @@ use crate::store::Store;
 
 /// The most rows one transaction takes.
 const MAX_BATCH: usize = 2_000;
-/// How long the writer lets rows gather before a write (a `kill -9` loses at most this long's
-/// rows more).
-const GATHER_FOR: Duration = Duration::from_millis(1);
+/// How long the writer lets rows gather before a write: fewer, larger transactions, and a quick
+/// request's held and settled states in one (a `kill -9` loses at most this long's rows more).
+const GATHER_FOR: Duration = Duration::from_millis(5);
 /// The first wait after a failed write; it doubles up to [`MAX_RETRY_WAIT`].
 const FIRST_RETRY_WAIT: Duration = Duration::from_millis(50);
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
