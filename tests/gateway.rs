@@ -49,6 +49,12 @@ on_each_database!(
         let (client, revealed) = h.mia_gets_token().await;
         assert!(revealed.contains(PUBLIC_URL), "{revealed}");
         assert!(
+            h.discord.dms_to(MIA).iter().any(|m| m
+                .embed_text()
+                .starts_with("Your gateway token was approved")),
+            "the approval speaks of a token"
+        );
+        assert!(
             h.openrouter.keys().is_empty(),
             "no key is created at OpenRouter"
         );

@@ -213,7 +213,7 @@ async fn after_decision(
     if !on_card || replied.is_err() {
         refresh_card(click, &request).await;
     }
-    let (embed, rows) = render::decision_dm(&request);
+    let (embed, rows) = render::decision_dm(&request, tier.access);
     let delivered = notify::dm(
         &click.ctx.http,
         serenity::UserId::new(request.requester.0),

@@ -6,6 +6,7 @@ use serenity::{ButtonStyle, CreateActionRow, CreateEmbed, CreateEmbedFooter};
 use super::mykey::{MyKeyView, mykey};
 use super::{GREEN, GREY, RED, YELLOW, button, models_line, truncate};
 use crate::discord::custom_id::Action;
+use crate::domain::Access;
 use crate::team::provisioning::limit_words;
 use crate::team::reason::REASON_MAX_CHARS;
 use crate::team::{KeyRequest, RequestStatus, Tier};
@@ -126,14 +127,19 @@ pub fn withdrawn(request: &KeyRequest) -> CreateEmbed {
         .color(GREY)
 }
 
-/// The DM that tells a member what the admins decided on their request.
-pub fn decision_dm(request: &KeyRequest) -> (CreateEmbed, Vec<CreateActionRow>) {
+/// The DM that tells a member what the admins decided on their request, for a tier that gives
+/// `access`.
+pub fn decision_dm(request: &KeyRequest, access: Access) -> (CreateEmbed, Vec<CreateActionRow>) {
+    let (what, its) = match access {
+        Access::Key => ("Your OpenRouter key", "your key"),
+        Access::Gateway => ("Your gateway token", "your token"),
+    };
     match request.status {
         RequestStatus::Approved => (
             CreateEmbed::new()
-                .title("Your OpenRouter key was approved")
+                .title(format!("{what} was approved"))
                 .description(format!(
-                    "Request #{} was approved. Reveal your key below: it is shown **once**, only to you. (It is also on /mykey.)",
+                    "Request #{} was approved. Reveal {its} below: it is shown **once**, only to you. (It is also on /mykey.)",
                     request.id
                 ))
                 .color(GREEN),
