@@ -583,7 +583,11 @@ on_each_database!(
             alerts.iter().map(|a| a.embed_text()).collect::<Vec<_>>()
         );
         let last = alerts[2].embed_text();
-        assert!(last.contains("the gateway refuses them"), "{last}");
+        assert!(
+            last.starts_with("Budget alert: mia at the end of its limit (99% used)")
+                && last.contains("the gateway refuses them"),
+            "{last}"
+        );
         let dms = h
             .discord
             .dms_to(MIA)

@@ -73,15 +73,21 @@ pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
     };
     CreateEmbed::new()
         .title(render::truncate(
-            &format!(
-                "Budget alert: {} at {}% of its limit",
-                alert
+            &{
+                let name = alert
                     .member
                     .as_ref()
                     .map(|m| m.name.to_string())
-                    .unwrap_or_else(|| alert.key.name.clone()),
-                alert.percent
-            ),
+                    .unwrap_or_else(|| alert.key.name.clone());
+                if alert.exhausted {
+                    format!(
+                        "Budget alert: {name} at the end of its limit ({}% used)",
+                        alert.percent
+                    )
+                } else {
+                    format!("Budget alert: {name} at {}% of its limit", alert.percent)
+                }
+            },
             render::TITLE_MAX,
         ))
         .color(color)
