@@ -760,3 +760,27 @@ on_each_database!(
         );
     }
 );
+
+on_each_database!(
+    fields_the_policy_does_not_read_reach_openrouter_byte_for_byte,
+    |db| async {
+        let h = Harness::start_with(db, guild_with_shared_mia(), &shared_tier("5.0", "")).await;
+        let (client, _) = h.mia_gets_token().await;
+        let messages = r#""messages" :[ {"role":"user","content":"caf\u00e9 \ud83d\ude00  "} ]"#;
+        let extras = r#""temperature":0.50, "logit_bias":{"50256":-100},"provider":{"order":["openai"],"allow_fallbacks":false}"#;
+        let body = format!(r#"{{"model":"openai/gpt-4o-mini", {messages}, {extras}}}"#);
+        let answer = client.chat_raw(body.into_bytes()).await;
+        assert_eq!(answer.status(), 200);
+
+        let upstream = &h.openrouter.completion_requests()[0];
+        let sent = String::from_utf8(upstream.raw_body.clone()).unwrap();
+        for part in [
+            r#"[ {"role":"user","content":"caf\u00e9 \ud83d\ude00  "} ]"#,
+            r#"0.50"#,
+            r#"{"50256":-100}"#,
+            r#"{"order":["openai"],"allow_fallbacks":false}"#,
+        ] {
+            assert!(sent.contains(part), "{part} in {sent}");
+        }
+    }
+);
