@@ -68,15 +68,19 @@ impl Drop for Settlement {
         if row.generation_id.is_none() {
             row.generation_id = usage.generation_id.clone();
         }
-        let shared: SharedKey = self.state.shared.clone();
         match usage.cost {
             Some(cost) => {
+                let shared = &self.state.shared;
                 row.cost = Some(cost);
                 row.cost_source = Some(CostSource::Answer);
                 row.settled_at = Some(shared.now());
-                tokio::spawn(async move { shared.settle(&hold, row).await });
+                if let Some(raise) = shared.settle_now(&hold, row) {
+                    let shared: SharedKey = shared.clone();
+                    tokio::spawn(async move { shared.raise_lease(raise).await });
+                }
             }
             None => {
+                let shared: SharedKey = self.state.shared.clone();
                 // The usage never came (the client hung up, or OpenRouter cut the stream):
                 // OpenRouter's record of the generation says what it charged.
                 let state = self.state.clone();

@@ -10,6 +10,9 @@ use serde::Deserialize;
 use crate::money::NanoUsd;
 use crate::team::shared_key::{CostLookup, GenerationCosts};
 
+/// The paths requests are forwarded to.
+const FORWARDED_PATHS: [&str; 2] = ["/chat/completions", "/responses"];
+
 /// How long connecting to OpenRouter may take before the gateway answers 502.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a `/models` or `/generation` call may take.
@@ -20,6 +23,8 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Upstream {
     client: reqwest::Client,
     base_url: String,
+    /// The completion routes' URLs, parsed once instead of for every request.
+    forward_urls: Vec<(&'static str, reqwest::Url)>,
     api_key: SecretString,
     referer: Option<String>,
     title: Option<String>,
@@ -58,9 +63,20 @@ impl Upstream {
             .tcp_nodelay(true)
             .pool_max_idle_per_host(1024)
             .build()?;
+        let base_url = base_url.trim_end_matches('/').to_string();
+        let forward_urls = FORWARDED_PATHS
+            .iter()
+            .filter_map(|path| {
+                Some((
+                    *path,
+                    reqwest::Url::parse(&format!("{base_url}{path}")).ok()?,
+                ))
+            })
+            .collect();
         Ok(Upstream {
             client,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            forward_urls,
+            base_url,
             api_key,
             referer,
             title,
@@ -69,10 +85,13 @@ impl Upstream {
 
     /// A request to `path` (such as `/chat/completions`) with the team's key and attribution.
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base_url))
-            .bearer_auth(self.api_key.expose_secret());
+        let request = match self.forward_urls.iter().find(|(known, _)| *known == path) {
+            Some((_, url)) => self.client.request(method, url.clone()),
+            None => self
+                .client
+                .request(method, format!("{}{path}", self.base_url)),
+        };
+        let mut request = request.bearer_auth(self.api_key.expose_secret());
         if let Some(referer) = &self.referer {
             request = request.header("HTTP-Referer", referer);
         }

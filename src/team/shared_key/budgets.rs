@@ -75,6 +75,15 @@ pub struct Hold {
     pub output_cap: Option<u64>,
 }
 
+/// A lease that must grow in the database to cover what a request really cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRaise {
+    key_hash: String,
+    window_start: DateTime<Utc>,
+    amount: NanoUsd,
+    at: DateTime<Utc>,
+}
+
 /// Why no hold was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OverBudget {
@@ -254,6 +263,19 @@ impl Budgets {
     /// covers (a price changed mid-request), the lease is raised to it in the database, so the
     /// other gateways see the spend.
     pub async fn settle(&self, hold: &Hold, cost: NanoUsd, now: DateTime<Utc>) {
+        if let Some(raise) = self.settle_in_memory(hold, cost, now) {
+            self.raise_lease(raise).await;
+        }
+    }
+
+    /// [`Budgets::settle`]'s part in memory; returns the lease raise the database still needs,
+    /// if any (rare: only when a request cost more than its lease covers).
+    pub fn settle_in_memory(
+        &self,
+        hold: &Hold,
+        cost: NanoUsd,
+        now: DateTime<Utc>,
+    ) -> Option<LeaseRaise> {
         let grown = {
             let mut books = self.books.lock().unwrap_or_else(|e| e.into_inner());
             match books.get_mut(&hold.key_hash) {
@@ -271,17 +293,26 @@ impl Budgets {
                 _ => None,
             }
         };
-        if let Some(amount) = grown
-            && let Err(e) = self
-                .store
-                .set_lease(
-                    &hold.key_hash,
-                    hold.window_start,
-                    &self.instance,
-                    amount,
-                    now,
-                )
-                .await
+        grown.map(|amount| LeaseRaise {
+            key_hash: hold.key_hash.clone(),
+            window_start: hold.window_start,
+            amount,
+            at: now,
+        })
+    }
+
+    /// Raises this instance's lease in the database as a settlement found it must.
+    pub async fn raise_lease(&self, raise: LeaseRaise) {
+        if let Err(e) = self
+            .store
+            .set_lease(
+                &raise.key_hash,
+                raise.window_start,
+                &self.instance,
+                raise.amount,
+                raise.at,
+            )
+            .await
         {
             tracing::warn!(error = %e, "a lease could not be raised to a request's real cost");
         }

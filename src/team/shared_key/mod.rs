@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-pub use budgets::{Budgets, Hold, OverBudget, TokenLimit};
+pub use budgets::{Budgets, Hold, LeaseRaise, OverBudget, TokenLimit};
 pub use ledger::Ledger;
 pub use recovery::{CostLookup, GenerationCosts};
 
@@ -290,9 +290,23 @@ impl SharedKey {
 
     /// Settles a request: its hold is released, its cost counted, and its row recorded.
     pub async fn settle(&self, hold: &Hold, row: GatewayRequest) {
+        if let Some(raise) = self.settle_now(hold, row) {
+            self.budgets.raise_lease(raise).await;
+        }
+    }
+
+    /// [`SharedKey::settle`] without waiting: the hold is released and the row queued at once;
+    /// a lease the database must still raise is returned for [`SharedKey::raise_lease`].
+    pub fn settle_now(&self, hold: &Hold, row: GatewayRequest) -> Option<LeaseRaise> {
         let cost = row.cost.unwrap_or(hold.amount);
-        self.budgets.settle(hold, cost, self.now()).await;
+        let raise = self.budgets.settle_in_memory(hold, cost, self.now());
         self.record(row);
+        raise
+    }
+
+    /// Raises a lease as a settlement found it must.
+    pub async fn raise_lease(&self, raise: LeaseRaise) {
+        self.budgets.raise_lease(raise).await;
     }
 
     /// Whether a request of this process is still running.
