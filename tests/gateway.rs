@@ -328,11 +328,28 @@ on_each_database!(
             h.openrouter.completion_requests().is_empty(),
             "nothing reached OpenRouter"
         );
+        // One row for each refusal of Mia's (the stranger has no row): all free.
         let hash = h.mia_token_hash().await;
-        let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let spent = h.store().ledger_of_key(&hash, since).await.unwrap();
-        assert!(spent.iter().all(|r| r.cost.is_none_or(|c| c.nanos() == 0)));
-        assert!(spent.iter().any(|r| r.outcome == Outcome::RefusedModel));
+        let rows = settled_rows(&h, &hash, 5).await;
+        assert!(
+            rows.iter().all(|r| r.cost.unwrap().nanos() == 0),
+            "{rows:?}"
+        );
+        let outcomes: Vec<Outcome> = rows.iter().map(|r| r.outcome).collect();
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|o| **o == Outcome::RefusedModel)
+                .count(),
+            1
+        );
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|o| **o == Outcome::BadRequest)
+                .count(),
+            4
+        );
     }
 );
 
