@@ -71,7 +71,10 @@ fn missing_credentials_and_ids_say_what_to_set() {
     })
     .unwrap();
     let ids = with_token.discord().unwrap_err().to_string();
-    assert!(ids.contains("discord.guild_id"), "{ids}");
+    assert!(
+        ids.contains("`discord.guild_id`, `discord.approvals_channel_id`, `discord.alerts_channel_id` and `discord.reports_channel_id` are still 0"),
+        "every id still 0 is named at once: {ids}"
+    );
 }
 
 #[test]
@@ -100,6 +103,15 @@ fn a_wrong_type_is_named() {
         message.contains("setting `tiers.basic.limit_usd`"),
         "{message}"
     );
+    assert!(message.contains("expected a number"), "{message}");
+    assert!(
+        !message.contains("f64"),
+        "no type name of the program: {message}"
+    );
+    let message = error_of(&EXAMPLE.replace("guild_id = 0", "guild_id = \"my server\""));
+    assert!(message.contains("setting `discord.guild_id`"), "{message}");
+    assert!(message.contains("expected a whole number"), "{message}");
+    assert!(!message.contains("u64"), "{message}");
 }
 
 #[test]

@@ -180,6 +180,11 @@ async fn the_demo_tells_the_whole_week_and_leaves_a_database_keys_list_can_read(
         );
     }
     assert!(printed.contains("the bot syncs: 3 keys synced"));
+    assert!(
+        printed.contains("3 keys synced, 1 alert\n"),
+        "a sync with one alert says so in the singular: {printed}"
+    );
+    assert!(!printed.contains(" 1 alerts"), "{printed}");
     assert!(printed.contains(" → #key-reports: "), "{printed}");
     assert!(transcript.contains("**team-bot** · in #key-reports"));
     assert!(

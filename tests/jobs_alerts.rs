@@ -33,7 +33,7 @@ async fn sync_with(h: &Harness, key: &str, cents: i64) {
     let ran = h.tick().await;
     assert!(
         ran.iter()
-            .any(|r| r.job == "sync" && r.outcome.contains("keys synced")),
+            .any(|r| r.job == "sync" && r.outcome.starts_with("1 key synced, ")),
         "{ran:?}"
     );
 }

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::app::{self, AppError};
 use crate::config::Config;
+use crate::domain::count_len;
 use crate::money::Usd;
 use crate::openrouter::{ApiKey, Usage, list_all_keys};
 use crate::reset::LimitReset;
@@ -127,8 +128,8 @@ pub async fn import_keys(config: &Config) -> Result<(), AppError> {
         .map_err(|e| AppError::Failed(e.to_string()))?;
     store.close().await;
     println!(
-        "{} keys at OpenRouter: {} linked now, {} already owned, {} not matched.",
-        keys.len(),
+        "{} at OpenRouter: {} linked now, {} already owned, {} not matched.",
+        count_len(keys.len(), "key"),
         report.linked.len(),
         report.already_owned,
         report.unmatched.len()
@@ -206,8 +207,8 @@ pub fn render_table(rows: &[KeyRow], live: bool) -> String {
     let owned = rows.iter().filter(|r| r.member.is_some()).count();
     let _ = writeln!(
         out,
-        "\n{} keys ({} owned by members, {} unowned); spent today {day}, this week {week}, this month {month}. {}",
-        rows.len(),
+        "\n{} ({} owned by members, {} unowned); spent today {day}, this week {week}, this month {month}. {}",
+        count_len(rows.len(), "key"),
         owned,
         rows.len() - owned,
         if live {

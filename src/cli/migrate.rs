@@ -2,6 +2,7 @@
 
 use crate::app::{self, AppError};
 use crate::config::Config;
+use crate::domain::count_of;
 use crate::secret::redact_url;
 
 /// Applies the migrations the database lacks and prints what that did.
@@ -11,10 +12,7 @@ pub async fn migrate(config: &Config) -> Result<(), AppError> {
     store.close().await;
     let migrated = migrated?;
     let url = redact_url(&config.database.url);
-    let count = |n: i64| match n {
-        1 => "1 migration".to_string(),
-        n => format!("{n} migrations"),
-    };
+    let count = |n: i64| count_of(n, "migration");
     if migrated.applied == 0 {
         println!("The database schema is up to date ({url}); nothing to do.");
     } else if migrated.earlier == 0 {

@@ -54,6 +54,21 @@ pub enum ConfigError {
     Invalid { setting: String, reason: String },
     #[error("`{setting}` is not set: {hint}")]
     Missing { setting: String, hint: String },
+    #[error(
+        "{} still 0 in the config file: copy each id from Discord (Developer Mode on, right-click > Copy ID)",
+        unset_ids(.settings)
+    )]
+    UnsetIds { settings: Vec<&'static str> },
+}
+
+/// "`a` is", "`a` and `b` are", "`a`, `b` and `c` are".
+fn unset_ids(settings: &[&str]) -> String {
+    let named: Vec<String> = settings.iter().map(|s| format!("`{s}`")).collect();
+    match named.as_slice() {
+        [] => "no id is".to_string(),
+        [one] => format!("{one} is"),
+        [rest @ .., last] => format!("{} and {last} are", rest.join(", ")),
+    }
 }
 
 /// What to do about a config file that cannot be read, when there is an obvious answer.
@@ -66,10 +81,45 @@ fn read_hint(error: &std::io::Error) -> &'static str {
     }
 }
 
+/// The parser's message with the program's type names said as a person would: "expected f64"
+/// becomes "expected a number", "expected u32" "expected a whole number".
+fn in_plain_words(message: &str) -> String {
+    const TYPES: [(&str, &str); 14] = [
+        ("f64", "a number"),
+        ("f32", "a number"),
+        ("i64", "a whole number"),
+        ("i32", "a whole number"),
+        ("i16", "a whole number"),
+        ("i8", "a whole number"),
+        ("u64", "a whole number from 0"),
+        ("u32", "a whole number from 0"),
+        ("u16", "a whole number from 0"),
+        ("u8", "a whole number from 0"),
+        ("usize", "a whole number from 0"),
+        ("isize", "a whole number"),
+        ("a sequence", "a list"),
+        ("a map", "a table"),
+    ];
+    let mut words = message.to_string();
+    for (name, plain) in TYPES {
+        let from = format!("expected {name}");
+        let mut from_index = 0;
+        while let Some(found) = words[from_index..].find(&from).map(|i| i + from_index) {
+            let end = found + from.len();
+            let whole_word = !words[end..].starts_with(|c: char| c.is_alphanumeric());
+            if whole_word {
+                words.replace_range(found..end, &format!("expected {plain}"));
+            }
+            from_index = found + 1;
+        }
+    }
+    words
+}
+
 /// A TOML error on one line: the setting it is about (or else its table), where it is, and
 /// what is wrong.
 fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
-    let message = error.message().trim().lines().collect::<Vec<_>>().join(" ");
+    let message = in_plain_words(&error.message().trim().lines().collect::<Vec<_>>().join(" "));
     let Some(before) = error.span().and_then(|span| text.get(..span.start)) else {
         return message;
     };
@@ -315,21 +365,29 @@ impl Config {
                 hint: "set the bot token from the Discord Developer Portal (Bot > Token) in the environment, or discord.token in the config file".into(),
             });
         }
-        for (setting, id) in [
+        self.ids_set()?;
+        Ok(d)
+    }
+
+    /// Fails, naming every one of them, when any Discord id the bot needs is still 0, as in
+    /// the example config.
+    fn ids_set(&self) -> Result<(), ConfigError> {
+        let d = &self.discord;
+        let settings: Vec<&'static str> = [
             ("discord.guild_id", d.guild_id),
             ("discord.approvals_channel_id", d.approvals_channel_id),
             ("discord.alerts_channel_id", d.alerts_channel_id),
             ("discord.reports_channel_id", d.reports_channel_id),
-        ] {
-            if id == 0 {
-                return Err(ConfigError::Missing {
-                    setting: setting.into(),
-                    hint: "copy the id from Discord (Developer Mode on, right-click > Copy ID)"
-                        .into(),
-                });
-            }
+        ]
+        .into_iter()
+        .filter(|(_, id)| *id == 0)
+        .map(|(setting, _)| setting)
+        .collect();
+        if settings.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::UnsetIds { settings })
         }
-        Ok(d)
     }
 
     /// The Discord settings as written, complete or not.
@@ -767,5 +825,21 @@ fn check_url(setting: &str, url: &str) -> Result<(), ConfigError> {
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
         _ => Err(invalid(setting, format!("{url:?} is not an http(s) URL"))),
+    }
+}
+
+#[cfg(test)]
+mod plain_words_tests {
+    #[test]
+    fn type_names_are_said_in_words() {
+        assert_eq!(
+            super::in_plain_words("invalid type: string \"ten\", expected f64"),
+            "invalid type: string \"ten\", expected a number"
+        );
+        assert_eq!(
+            super::in_plain_words("invalid type: string \"x\", expected u64 or more"),
+            "invalid type: string \"x\", expected a whole number from 0 or more"
+        );
+        assert_eq!(super::in_plain_words("expected f640"), "expected f640");
     }
 }

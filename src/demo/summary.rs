@@ -7,6 +7,7 @@ use fakes::discord::FakeDiscord;
 
 use super::DemoError;
 use super::cast;
+use crate::domain::count_len;
 use crate::money::Usd;
 use crate::store::Store;
 use crate::team::{MemberStatus, TeamKey};
@@ -138,17 +139,20 @@ impl Summary {
     /// What happened, in one sentence from the audit log.
     pub fn actions_line(&self) -> String {
         let count = |action: &str| self.actions.get(action).copied().unwrap_or(0);
+        let revealed = match count("reveal_key") {
+            1 => "1 key or gateway token revealed".to_string(),
+            n => format!("{n} keys and gateway tokens revealed"),
+        };
         format!(
-            "{} key requests ({} approved, {} denied), {} keys and gateway tokens revealed, {} top-up approved of {} requested, {} top-up ended, {} member left; {} budget alerts.",
-            count("request_key"),
+            "{} ({} approved, {} denied), {revealed}, {} approved of {} requested, {} ended, {} left; {}.",
+            count_len(count("request_key"), "key request"),
             count("approve_request"),
             count("deny_request"),
-            count("reveal_key"),
-            count("approve_top_up"),
+            count_len(count("approve_top_up"), "top-up"),
             count("request_top_up"),
-            count("revert_top_up"),
-            count("member_left"),
-            self.budget_alerts,
+            count_len(count("revert_top_up"), "top-up"),
+            count_len(count("member_left"), "member"),
+            count_len(self.budget_alerts, "budget alert"),
         )
     }
 

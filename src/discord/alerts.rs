@@ -14,6 +14,7 @@ use super::types::Channels;
 use std::collections::HashSet;
 
 use super::digest::digest_message_parts;
+use crate::domain::count_of;
 use crate::jobs::{Directory, Notifier};
 use crate::report::DigestChart;
 use crate::team::DiscordId;
@@ -214,7 +215,8 @@ impl Notifier for DiscordNotifier {
             .runway_days
             .map(|d| {
                 format!(
-                    "about {d} days at the last week's pace ({} a day)",
+                    "about {} at the last week's pace ({} a day)",
+                    count_of(d, "day"),
                     notice.daily_burn
                 )
             })
@@ -260,15 +262,17 @@ impl Notifier for DiscordNotifier {
             KeyNotice::Rotate { age_days } => (
                 "Time to rotate your OpenRouter key",
                 format!(
-                    "Your key {key} is {age_days} days old. Rotate it: you get a new key (shown once) and the old one is deleted."
+                    "Your key {key} is {} old. Rotate it: you get a new key (shown once) and the old one is deleted.",
+                    count_of(*age_days, "day")
                 ),
                 true,
             ),
             KeyNotice::Expiring { at, days_left } => (
                 "Your OpenRouter key expires soon",
                 format!(
-                    "Your key {key} expires {} (in {days_left} days). Rotate it to get a fresh one.",
-                    when(*at)
+                    "Your key {key} expires {} (in {}). Rotate it to get a fresh one.",
+                    when(*at),
+                    count_of(*days_left, "day")
                 ),
                 true,
             ),

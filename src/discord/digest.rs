@@ -12,6 +12,7 @@ use poise::serenity_prelude::{
 };
 
 use super::render::{BLUE, GREY, RED, YELLOW};
+use crate::domain::count_len;
 use crate::report::DigestChart;
 use crate::report::csv::render_csv;
 use crate::report::text::{self, usd};
@@ -185,8 +186,8 @@ fn summary_embed(digest: &Digest, with_chart: bool) -> EmbedText {
         description,
         fields,
         footer: Some(format!(
-            "{} members · spend is the change in OpenRouter's usage counters · limit % compares the week with the limit's weekly pace · full table in {}",
-            digest.members.len(),
+            "{} · spend is the change in OpenRouter's usage counters · limit % compares the week with the limit's weekly pace · full table in {}",
+            count_len(digest.members.len(), "member"),
             csv_file_name(digest)
         )),
         image: with_chart.then(|| format!("attachment://{CHART_FILE}")),

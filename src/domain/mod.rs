@@ -20,6 +20,7 @@ pub mod spend;
 pub mod team_key;
 pub mod tier;
 pub mod topup;
+pub mod words;
 
 pub use access::{Access, TOKEN_HASH_PREFIX, UnknownAccess, is_token_hash};
 pub use api_key::{ApiKey, KeyHash};
@@ -35,3 +36,4 @@ pub use spend::{DaySpend, SnapshotRow, Usage};
 pub use team_key::TeamKey;
 pub use tier::{InvalidTierName, Tier, TierName, Tiers};
 pub use topup::{TopUp, TopUpStatus};
+pub use words::{count_len, count_of};

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::body::BodyError;
 use super::fair_use::Throttled;
+use crate::domain::count_of;
 use crate::money::NanoUsd;
 
 /// Why the gateway answered a request itself.
@@ -136,10 +137,12 @@ impl Refusal {
                 )
             }
             Refusal::Throttled(Throttled::InFlight { max }) => format!(
-                "You already have {max} requests running, the most one member may run at once on the team's key; wait for one to finish."
+                "You already have {} running, the most one member may run at once on the team's key; wait for one to finish.",
+                count_of(*max, "request")
             ),
             Refusal::Throttled(Throttled::PerMinute { max, retry_after }) => format!(
-                "You started {max} requests in the last minute, the most one member may on the team's key; try again in {} s.",
+                "You started {} in the last minute, the most one member may on the team's key; try again in {} s.",
+                count_of(*max, "request"),
                 retry_after.as_secs().max(1)
             ),
             Refusal::UnknownModel { model } => format!(
@@ -265,6 +268,14 @@ mod tests {
         assert_eq!(
             throttled.retry_after(Utc::now()),
             Some(Duration::from_secs(1))
+        );
+        let message = throttled.body()["error"]["message"].clone();
+        assert!(
+            message
+                .as_str()
+                .unwrap()
+                .starts_with("You started 1 request in the last minute"),
+            "{message}"
         );
     }
 }

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use super::runner::{Job, JobContext, JobError, JobSettings, Outcome};
 use super::schedule::{Due, Schedule};
 use crate::clock::{days, earlier_by};
+use crate::domain::count_len;
 use crate::team::credit_and_spike_alerts::WarningLevels;
 
 /// Every job the bot runs.
@@ -63,7 +64,12 @@ impl Job for SyncUsage {
         if let Err(e) = team.delete_orphan_keys().await {
             tracing::error!(error = %e, "deleting keys the bot created but never recorded failed");
         }
-        Ok(format!("{} keys synced, {} alerts", summary.keys, alerts.len()).into())
+        Ok(format!(
+            "{} synced, {}",
+            count_len(summary.keys, "key"),
+            count_len(alerts.len(), "alert")
+        )
+        .into())
     }
 }
 
@@ -111,9 +117,9 @@ impl Job for Housekeeping {
             context.notifier.top_ups_reverted(&reverted).await;
         }
         Ok(format!(
-            "{} requests expired, {} top-ups reverted",
-            expired.len(),
-            reverted.len()
+            "{} expired, {} reverted",
+            count_len(expired.len(), "request"),
+            count_len(reverted.len(), "top-up")
         )
         .into())
     }
@@ -218,7 +224,7 @@ impl Job for KeyReminders {
         for reminder in &reminders {
             context.notifier.key_reminder(reminder).await;
         }
-        Ok(format!("{} reminders", reminders.len()).into())
+        Ok(count_len(reminders.len(), "reminder").into())
     }
 }
 

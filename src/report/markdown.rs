@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::text;
+use crate::domain::count_of;
 use crate::team::digest::Digest;
 
 /// The whole digest as a Markdown document.
@@ -130,8 +131,8 @@ pub fn render_markdown(digest: &Digest) -> String {
 
     let _ = writeln!(
         out,
-        "## Idle keys\n\nLive keys with no spend in the {} days before {}.\n",
-        digest.idle_key_days,
+        "## Idle keys\n\nLive keys with no spend in the {} before {}.\n",
+        count_of(digest.idle_key_days, "day"),
         text::local_time(digest.status_at, tz)
     );
     list(
@@ -148,8 +149,8 @@ pub fn render_markdown(digest: &Digest) -> String {
 
     let _ = writeln!(
         out,
-        "## Expiring within {} days\n",
-        digest.expiring_within().num_days()
+        "## Expiring within {}\n",
+        count_of(digest.expiring_within().num_days(), "day")
     );
     list(
         &mut out,

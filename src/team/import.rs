@@ -1,7 +1,7 @@
 //! Moving in: linking keys that already exist at OpenRouter to the members whose names they carry.
 
 use super::{Actor, Member, MemberStatus, Team, TeamError, TeamKey};
-use crate::domain::ApiKey;
+use crate::domain::{ApiKey, count_len};
 
 /// What an import did.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +74,7 @@ impl Team {
                 },
                 "import_keys",
                 "team",
-                format!("{} keys linked by name", report.linked.len()),
+                format!("{} linked by name", count_len(report.linked.len(), "key")),
             )
             .await?;
         }

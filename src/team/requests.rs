@@ -7,6 +7,7 @@ use super::{
     RequestStatus, Team, TeamError, Tier,
 };
 use crate::clock::{days, later_by};
+use crate::domain::count_of;
 
 /// What filing a request led to.
 #[derive(Debug, Clone)]
@@ -260,8 +261,10 @@ impl Team {
                 "expire_request",
                 &request.member_name,
                 format!(
-                    "request #{} was {} for {} days",
-                    request.id, request.status, self.rules.request_expiry_days
+                    "request #{} was {} for {}",
+                    request.id,
+                    request.status,
+                    count_of(self.rules.request_expiry_days, "day")
                 ),
             )
             .await?;
