@@ -126,6 +126,31 @@ impl Usd {
     }
 }
 
+/// Each part's share of their sum in whole percent, rounded so that the shares add up to
+/// exactly 100 (largest remainder: every share is rounded down, and the points still missing go
+/// to the parts that lost the most). All zeros when the sum is not positive.
+pub fn whole_percent_shares(parts: &[Usd]) -> Vec<i64> {
+    let total: i128 = parts.iter().map(|p| i128::from(p.micros().max(0))).sum();
+    if total <= 0 {
+        return vec![0; parts.len()];
+    }
+    let exact: Vec<(i64, i128)> = parts
+        .iter()
+        .map(|p| {
+            let scaled = i128::from(p.micros().max(0)) * 100;
+            ((scaled / total) as i64, scaled % total)
+        })
+        .collect();
+    let mut shares: Vec<i64> = exact.iter().map(|(whole, _)| *whole).collect();
+    let missing = 100 - shares.iter().sum::<i64>();
+    let mut by_remainder: Vec<usize> = (0..parts.len()).collect();
+    by_remainder.sort_by(|a, b| exact[*b].1.cmp(&exact[*a].1).then(a.cmp(b)));
+    for &i in by_remainder.iter().take(missing.max(0) as usize) {
+        shares[i] += 1;
+    }
+    shares
+}
+
 impl fmt::Display for Usd {
     /// Dollars with cents, and more decimals only when the amount needs them: `$12.50`, `$0.0042`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -377,5 +402,25 @@ mod tests {
         assert_eq!(Usd::from_micros(9_999_999).percent_of(limit), Some(99));
         assert_eq!(Usd::from_dollars(10).percent_of(limit), Some(100));
         assert_eq!(Usd::from_dollars(1).percent_of(Usd::ZERO), None);
+    }
+
+    #[test]
+    fn shares_add_up_to_a_hundred() {
+        let thirds = [
+            Usd::from_dollars(1),
+            Usd::from_dollars(1),
+            Usd::from_dollars(1),
+        ];
+        assert_eq!(whole_percent_shares(&thirds), vec![34, 33, 33]);
+        let parts = [
+            Usd::from_micros(575),
+            Usd::from_micros(245),
+            Usd::from_micros(180),
+        ];
+        // 57.5 and 24.5 tie for the missing point: the larger part gets it.
+        assert_eq!(whole_percent_shares(&parts), vec![58, 24, 18]);
+        let sevenths = [2, 2, 2, 1].map(Usd::from_dollars);
+        assert_eq!(whole_percent_shares(&sevenths), vec![29, 29, 28, 14]);
+        assert_eq!(whole_percent_shares(&[Usd::ZERO]), vec![0]);
     }
 }

@@ -93,6 +93,16 @@ impl LimitReset {
             LimitReset::Never => "in total",
         }
     }
+
+    /// The limit's kind in words: "daily", "weekly", "monthly", "lifetime".
+    pub fn adjective(self) -> &'static str {
+        match self {
+            LimitReset::Daily => "daily",
+            LimitReset::Weekly => "weekly",
+            LimitReset::Monthly => "monthly",
+            LimitReset::Never => "lifetime",
+        }
+    }
 }
 
 fn midnight(day: NaiveDate) -> DateTime<Utc> {

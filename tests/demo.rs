@@ -235,6 +235,24 @@ async fn the_demo_tells_the_whole_week_and_leaves_a_database_keys_list_can_read(
         .find(|line| line.contains("`ines`"))
         .unwrap_or_else(|| panic!("the digest has no line for Ines:\n{transcript}"));
     assert!(digest_line.contains("shared key"), "{digest_line}");
+    // Mia hit 104 % of her daily limit on Wednesday and got a top-up: the digest of the whole
+    // week says so, and her line's peak agrees with it.
+    let at_limit = transcript
+        .lines()
+        .find(|line| line.contains("**At or over limit"))
+        .unwrap_or_else(|| panic!("the digest has no At or over limit list:\n{transcript}"));
+    assert!(
+        at_limit.contains(
+            "`mia` `team:mia:r1` 104% of $10.00 per day on Wed 25 Nov (top-up +$10.00 approved)"
+        ),
+        "{at_limit}"
+    );
+    let csv = std::fs::read_to_string(&outcome.files.csv).expect("the digest's CSV is written");
+    assert!(
+        csv.lines()
+            .any(|line| line.starts_with("mia,") && line.contains(",10.00,daily,38,104,")),
+        "{csv}"
+    );
     // The summary at the end, and where the files are.
     assert!(printed.contains("MEMBER  DISCORD  TIER"), "{printed}");
     assert!(printed.contains("team:olu:r2 (disabled)"), "{printed}");

@@ -14,7 +14,8 @@ use openrouter_team_bot::discord::digest::{CHART_FILE, csv_file_name, digest_mes
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::{ActivityRow, Credits};
 use openrouter_team_bot::report::chart::{LAST_WEEK_COLOR, THIS_WEEK_COLOR};
-use openrouter_team_bot::report::csv::UNOWNED_ROW;
+use openrouter_team_bot::report::csv::{UNOWNED_ROW, render_csv};
+use openrouter_team_bot::report::markdown::render_markdown;
 use openrouter_team_bot::report::{ChartOptions, DigestChart, render_chart};
 use openrouter_team_bot::reset::LimitReset;
 use openrouter_team_bot::store::Store;
@@ -22,7 +23,7 @@ use openrouter_team_bot::team::digest::{
     Digest, DigestData, DigestPlan, DigestSettings, DigestWeek, MemberLine, ModelActivity,
     OpenRouterFigures, Spender, SpikeRule, load_digest_data,
 };
-use openrouter_team_bot::team::{DiscordId, MemberName, NewKeyRequest, RequestKind};
+use openrouter_team_bot::team::{DiscordId, MemberName, NewKeyRequest, RequestKind, TopUpStatus};
 use serenity::all::{ChannelId, HttpBuilder};
 use support::picture::Picture;
 use support::usage::{SyntheticTeam, UsageKey};
@@ -242,21 +243,23 @@ impl Expected<'_> {
             .collect()
     }
 
-    /// Keys whose counters at the last sync of the week show their window at the limit.
+    /// Keys that some sync up to the week's end saw at or over their limit, in a budget window
+    /// that overlaps the week.
     fn at_limit(&self) -> BTreeSet<String> {
-        let last_sync = sync_times()
-            .into_iter()
-            .rev()
-            .find(|t| *t <= self.week.end())
-            .unwrap();
+        let (start, end) = (self.week.start(), self.week.end());
         self.team
             .keys
             .iter()
-            .filter(|k| k.exists_at(last_sync))
             .filter(|k| {
-                let api = k.api_key_at(last_sync);
-                api.limit
-                    .is_some_and(|limit| api.usage.in_window(k.reset) >= limit)
+                sync_times()
+                    .into_iter()
+                    .filter(|t| *t <= end && k.exists_at(*t))
+                    .filter(|t| k.reset.window_at(*t).end.is_none_or(|e| e > start))
+                    .any(|t| {
+                        let api = k.api_key_at(t);
+                        api.limit
+                            .is_some_and(|limit| api.usage.in_window(k.reset) >= limit)
+                    })
             })
             .map(|k| k.name.clone())
             .collect()
@@ -304,6 +307,7 @@ on_each_database!(
         let digest = Digest::build(&data, &settings(), &OpenRouterFigures::default());
 
         totals_and_member_lines_match(&digest, &expected);
+        shown_figures_add_up(&render_markdown(&digest));
         changes_compare_with_the_previous_week(&digest);
         idle_and_over_limit_keys_are_listed(&digest, &expected);
         spikes_are_found(&digest, &expected);
@@ -376,6 +380,68 @@ fn totals_and_member_lines_match(digest: &Digest, expected: &Expected<'_>) {
     assert!(rotated.spend.this_week > Usd::from_micros(2_345_678 * 10));
 }
 
+/// Cents of a shown amount such as `$12.35`, `-$1.50` or `+$2.00`.
+fn cents(shown: &str) -> i64 {
+    let shown = shown.trim();
+    let negative = shown.starts_with('-');
+    let digits: String = shown
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let (dollars, cents) = digits.split_once('.').expect("an amount with cents");
+    let value = dollars.parse::<i64>().unwrap() * 100 + cents[..2].parse::<i64>().unwrap();
+    if negative { -value } else { value }
+}
+
+/// What a reader checks with a pencil: each member's change is this week minus last week as
+/// shown, and the team total is the sum of the shown lines and the unowned keys.
+fn shown_figures_add_up(markdown: &str) {
+    let (mut this_week, mut last_week) = (0, 0);
+    let mut rows = 0;
+    for line in markdown
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains(" | $"))
+    {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (this, last) = (cents(cells[2]), cents(cells[3]));
+        let change = cells[4].split(" (").next().unwrap();
+        assert_eq!(cents(change), this - last, "{line}");
+        this_week += this;
+        last_week += last;
+        rows += 1;
+    }
+    assert!(rows > 100, "the member table is read");
+    let unowned = markdown
+        .lines()
+        .find_map(|l| l.strip_prefix("- **Unowned keys:** "))
+        .expect("an unowned line");
+    let unowned_this = cents(unowned.split(" across").next().unwrap());
+    let unowned_last = cents(
+        unowned
+            .split("last week ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(')'),
+    );
+    let total = markdown
+        .lines()
+        .find_map(|l| l.strip_prefix("- **Team total:** "))
+        .expect("a total line");
+    assert_eq!(
+        cents(total.split(" (").next().unwrap()),
+        this_week + unowned_this,
+        "{total}"
+    );
+    let total_last = total
+        .split("last week ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap();
+    assert_eq!(cents(total_last), last_week + unowned_last, "{total}");
+}
+
 fn changes_compare_with_the_previous_week(digest: &Digest) {
     let total = digest.total;
     assert_eq!(total.change(), total.this_week - total.last_week);
@@ -410,9 +476,14 @@ fn idle_and_over_limit_keys_are_listed(digest: &Digest, expected: &Expected<'_>)
             .iter()
             .find(|k| k.member.as_ref() == Some(name))
             .unwrap_or_else(|| panic!("{name} is at their limit"));
-        assert!(listed.used >= listed.limit && listed.percent >= 100);
+        let peak = listed.peak();
+        assert!(peak.used >= peak.limit && peak.percent >= 100);
+        // The member's line says the same peak, not "none" in one place and 102 % in another.
         let line = line_of(digest, expected.team, member);
-        assert!(line.limit.expect("a limit").percent > 100);
+        assert_eq!(
+            line.limit.expect("a limit").peak_percent,
+            Some(peak.percent)
+        );
     }
 }
 
@@ -766,3 +837,86 @@ mod synthetic_team {
         assert!(!key.exists_at(t(3, 0)));
     }
 }
+
+on_each_database!(
+    a_daily_limit_reached_midweek_is_listed_with_its_day_and_top_up,
+    |db| async move {
+        // Wednesday 2 December: Mia's $10.00 daily limit is at 104 % by the 15:00 sync, and an
+        // admin approves a $10.00 top-up; by Sunday's syncs her day is at $2.00.
+        let start = utc(2026, 11, 20, 0, 0);
+        let mut key = UsageKey::new("mia-hash", "team:mia:r1", start);
+        key.owner = Some(0);
+        key.limit = Some(Usd::from_dollars(10));
+        key.reset = LimitReset::Daily;
+        key.spend(utc(2026, 12, 2, 9, 0), Usd::from_micros(6_000_000));
+        key.spend(utc(2026, 12, 2, 14, 0), Usd::from_micros(4_400_000));
+        key.spend(utc(2026, 12, 6, 10, 0), Usd::from_dollars(2));
+        let team = SyntheticTeam {
+            members: vec![MemberName::parse("mia").unwrap()],
+            keys: vec![key],
+        };
+        let syncs: Vec<DateTime<Utc>> = (0..)
+            .map(|i| start + Duration::hours(3 * i))
+            .take_while(|t| *t <= now())
+            .collect();
+        let ids = team
+            .store(&db.store, &syncs)
+            .await
+            .expect("the team is stored");
+        let top_up = db
+            .store
+            .create_top_up(
+                "mia-hash",
+                Some(ids[0]),
+                DiscordId(20),
+                Usd::from_dollars(10),
+                "eval run",
+                utc(2026, 12, 2, 15, 10),
+            )
+            .await
+            .unwrap();
+        for (from, to) in [
+            (TopUpStatus::Pending, TopUpStatus::Approved),
+            (TopUpStatus::Approved, TopUpStatus::Applied),
+        ] {
+            assert!(
+                db.store
+                    .move_top_up(
+                        top_up.id,
+                        from,
+                        to,
+                        Some(DiscordId(10)),
+                        utc(2026, 12, 2, 15, 20)
+                    )
+                    .await
+                    .unwrap()
+            );
+        }
+
+        let week = Digest::last_full_week(now(), berlin());
+        let data = load_digest_data(&db.store, week, &settings(), now())
+            .await
+            .expect("the digest's figures load");
+        let digest = Digest::build(&data, &settings(), &OpenRouterFigures::default());
+        let markdown = render_markdown(&digest);
+        assert!(
+            markdown.contains(
+                "- mia: `team:mia:r1` 104% of $10.00 per day on Wed 2 Dec (top-up +$10.00 approved)"
+            ),
+            "{markdown}"
+        );
+        // The member's line says what each figure is, and its peak is the one listed.
+        let limit = digest.members[0].limit.expect("a limit");
+        assert_eq!(limit.peak_percent, Some(104));
+        assert!(
+            markdown
+                .contains("17% of the $10.00 daily limit's weekly pace, peak 104% of it in a day"),
+            "{markdown}"
+        );
+        let csv = render_csv(&digest);
+        assert!(
+            csv.contains("mia,active,12.40,0.00,12.40,,10.00,daily,17,104,"),
+            "{csv}"
+        );
+    }
+);

@@ -132,7 +132,7 @@ fn summary_embed(digest: &Digest, with_chart: bool) -> EmbedText {
         "{} ({})\n\n**Team total:** {}",
         digest.week.dates(),
         digest.week.timezone().name(),
-        text::total_line(&digest.total)
+        text::total_line(&text::shown_total(digest))
     );
     if !with_chart {
         description
@@ -170,10 +170,13 @@ fn summary_embed(digest: &Digest, with_chart: bool) -> EmbedText {
         ),
     ];
     if let Some(models) = &digest.top_models {
-        let lines: Vec<String> = models
+        let mut lines: Vec<String> = models
             .iter()
             .map(|m| format!("{} {} ({}%)", code(&m.model), usd(m.usage), m.percent))
             .collect();
+        if let Some(rest) = text::other_models_percent(models) {
+            lines.push(format!("other models ({rest}%)"));
+        }
         let value = if lines.is_empty() {
             "no model usage reported".to_string()
         } else {
@@ -186,7 +189,7 @@ fn summary_embed(digest: &Digest, with_chart: bool) -> EmbedText {
         description,
         fields,
         footer: Some(format!(
-            "{} · spend is the change in OpenRouter's usage counters · limit % compares the week with the limit's weekly pace · full table in {}",
+            "{} · spend is the change in OpenRouter's usage counters · limit: the week against the limit's weekly pace, and the peak within one window · full table in {}",
             count_len(digest.members.len(), "member"),
             csv_file_name(digest)
         )),
@@ -215,13 +218,10 @@ fn list_sections(digest: &Digest) -> Vec<ListSection> {
                 .iter()
                 .map(|a| {
                     format!(
-                        "{} {} {} of {} {} ({}%)",
+                        "{} {} {}",
                         owner(a.member.as_ref()),
                         code(&a.key_name),
-                        usd(a.used),
-                        usd(a.limit),
-                        a.reset.per_period(),
-                        a.percent
+                        text::limit_reached(a, digest.week.timezone())
                     )
                 })
                 .collect(),

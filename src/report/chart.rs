@@ -274,13 +274,14 @@ fn subtitle(digest: &Digest, groups: &[ChartGroup], others: Option<usize>) -> St
 
 /// The legend, right-aligned in the header: a swatch and a label per week.
 fn draw_legend(canvas: &mut Canvas, styles: &Styles, digest: &Digest) -> Vec<LegendEntry> {
+    let total = text::shown_total(digest);
     let entries = [
         (
-            format!("This week: {}", text::usd(digest.total.this_week)),
+            format!("This week: {}", text::usd(total.this_week)),
             THIS_WEEK_COLOR,
         ),
         (
-            format!("Last week: {}", text::usd(digest.total.last_week)),
+            format!("Last week: {}", text::usd(total.last_week)),
             LAST_WEEK_COLOR,
         ),
     ];

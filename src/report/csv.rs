@@ -8,7 +8,7 @@ use crate::team::digest::{Digest, WeekSpend};
 
 /// The header row's columns.
 pub const COLUMNS: &str = "member,status,this_week_usd,last_week_usd,change_usd,change_percent,\
-limit_usd,limit_reset,limit_used_percent,top_model,live_keys,access";
+limit_usd,limit_reset,limit_pace_percent,limit_peak_percent,top_model,live_keys,access";
 
 /// The label of the unowned keys' row (no member name can look like it).
 pub const UNOWNED_ROW: &str = "(unowned keys)";
@@ -31,7 +31,14 @@ pub fn render_csv(digest: &Digest) -> String {
             limit
                 .map(|l| l.reset.as_str().to_string())
                 .unwrap_or_default(),
-            limit.map(|l| l.percent.to_string()).unwrap_or_default(),
+            limit
+                .and_then(|l| l.pace_percent)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            limit
+                .and_then(|l| l.peak_percent)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
             field(member.top_model.as_deref().unwrap_or("")),
             member.keys.to_string(),
             member
@@ -44,7 +51,7 @@ pub fn render_csv(digest: &Digest) -> String {
     let unowned = &digest.unowned;
     let _ = writeln!(
         out,
-        "{},,{},,,,,{},",
+        "{},,{},,,,,,{},",
         field(UNOWNED_ROW),
         spend_fields(&unowned.spend),
         unowned.keys
@@ -96,6 +103,6 @@ mod tests {
         assert_eq!(dollars(Usd::from_micros(4_200)), "0.0042");
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("=cmd"), "'=cmd");
-        assert_eq!(COLUMNS.split(',').count(), 12);
+        assert_eq!(COLUMNS.split(',').count(), 13);
     }
 }

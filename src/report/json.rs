@@ -32,7 +32,8 @@ pub fn render_json(digest: &Digest) -> Value {
             "limit": m.limit.map(|l| json!({
                 "limit_micros": l.limit.micros(),
                 "reset": l.reset.as_str(),
-                "used_percent": l.percent,
+                "pace_percent": l.pace_percent,
+                "peak_percent": l.peak_percent,
             })),
             "top_model": m.top_model,
             "live_keys": m.keys,
@@ -46,10 +47,15 @@ pub fn render_json(digest: &Digest) -> Value {
         "at_limit": digest.at_limit.iter().map(|a| json!({
             "member": member(a.member.as_ref()),
             "key_name": a.key_name,
-            "used_micros": a.used.micros(),
-            "limit_micros": a.limit.micros(),
             "reset": a.reset.as_str(),
-            "percent": a.percent,
+            "peak_percent": a.peak().percent,
+            "windows": a.reached.iter().map(|r| json!({
+                "reached_at": r.at.to_rfc3339(),
+                "used_micros": r.used.micros(),
+                "limit_micros": r.limit.micros(),
+                "percent": r.percent,
+                "top_up_micros": r.top_up.micros(),
+            })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "idle_keys": {
             "days": digest.idle_key_days,

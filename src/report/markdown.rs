@@ -15,7 +15,11 @@ pub fn render_markdown(digest: &Digest) -> String {
     if let Some(note) = text::late_note(digest) {
         let _ = writeln!(out, "> {note}\n");
     }
-    let _ = writeln!(out, "- **Team total:** {}", text::total_line(&digest.total));
+    let _ = writeln!(
+        out,
+        "- **Team total:** {}",
+        text::total_line(&text::shown_total(digest))
+    );
     let unowned = &digest.unowned;
     let _ = writeln!(
         out,
@@ -43,7 +47,7 @@ pub fn render_markdown(digest: &Digest) -> String {
     let _ = writeln!(out, "## Members ({})\n", digest.members.len());
     let _ = writeln!(
         out,
-        "| Member | This week | Last week | Change | Limit used | Mode | Top model |"
+        "| Member | This week | Last week | Change | Limit | Mode | Top model |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---|---|---|");
     for m in &digest.members {
@@ -62,7 +66,7 @@ pub fn render_markdown(digest: &Digest) -> String {
     }
     let _ = writeln!(
         out,
-        "\nLimit used: a limit that resets is compared with the week's spend at its weekly pace (a daily limit allows 7 times the limit in a week, a monthly one 12/52 of it); a lifetime limit shows how much of it is used.\n"
+        "\nLimit: the week's spend against the limit's weekly pace (a daily limit allows 7 times the limit in a week, a monthly one 12/52 of it), and the peak, the most of the limit used within one of its own windows; a lifetime limit shows how much of it is used.\n"
     );
 
     let _ = writeln!(out, "## Top models\n");
@@ -87,26 +91,26 @@ pub fn render_markdown(digest: &Digest) -> String {
                     m.percent
                 );
             }
+            if let Some(rest) = text::other_models_percent(models) {
+                let _ = writeln!(out, "{}. other models ({rest}%)", models.len() + 1);
+            }
             out.push('\n');
         }
     }
 
     let _ = writeln!(
         out,
-        "## At or over limit\n\nAs of {}.\n",
+        "## At or over limit\n\nKeys that reached their limit in a budget window of the week (up to {}), with the day a sync first saw it.\n",
         text::local_time(digest.status_at, tz)
     );
     list(
         &mut out,
         digest.at_limit.iter().map(|a| {
             format!(
-                "{}: `{}` {} of {} {} ({}%)",
+                "{}: `{}` {}",
                 text::owner(a.member.as_ref()),
                 a.key_name,
-                text::usd(a.used),
-                text::usd(a.limit),
-                a.reset.per_period(),
-                a.percent
+                text::limit_reached(a, tz)
             )
         }),
     );

@@ -12,6 +12,11 @@ use super::{Doing, SnapshotRow, Store, StoreError};
 use crate::domain::{TeamKey, UsageReadings};
 use crate::money::Usd;
 
+/// A snapshot's usage in its key's own budget window (`s` the snapshot, `k` the key).
+const WINDOW_USAGE: &str = "(CASE k.limit_reset WHEN 'daily' THEN s.usage_daily_micros \
+     WHEN 'weekly' THEN s.usage_weekly_micros WHEN 'monthly' THEN s.usage_monthly_micros \
+     ELSE s.usage_micros END)";
+
 /// Keys that had not been deleted by a moment (the `$1` bind).
 const ALIVE_SINCE: &str = "(k.deleted_at IS NULL OR k.deleted_at > $1)";
 
@@ -125,6 +130,70 @@ impl Store {
             .await
             .doing("reading the latest usage snapshots")?;
         rows.iter().map(super::usage::snapshot_row).collect()
+    }
+
+    /// Snapshots taken in `[from, to]` that show a key's own budget window (by its reset) at or
+    /// over the limit it had then, by key then time: the digest's "At or over limit".
+    pub async fn limit_breaches(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<SnapshotRow>, StoreError> {
+        let sql = format!(
+            "SELECT s.key_hash, s.taken_at, s.usage_micros, s.usage_daily_micros, \
+             s.usage_weekly_micros, s.usage_monthly_micros, s.limit_micros \
+             FROM usage_snapshots s JOIN keys k ON k.hash = s.key_hash \
+             WHERE s.taken_at >= $1 AND s.taken_at <= $2 AND s.limit_micros > 0 \
+             AND {WINDOW_USAGE} >= s.limit_micros ORDER BY s.key_hash, s.taken_at"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(secs(from))
+            .bind(secs(to))
+            .fetch_all(self.pool())
+            .await
+            .doing("reading the snapshots at or over a limit")?;
+        rows.iter().map(super::usage::snapshot_row).collect()
+    }
+
+    /// For each key with a limit, the largest share of its limit (whole percent, rounded down)
+    /// that a snapshot taken in `[from, to]` shows used in the key's own budget window.
+    pub async fn peak_limit_use(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let sql = format!(
+            "SELECT s.key_hash AS key_hash, MAX({WINDOW_USAGE} * 100 / s.limit_micros) AS peak \
+             FROM usage_snapshots s JOIN keys k ON k.hash = s.key_hash \
+             WHERE s.taken_at >= $1 AND s.taken_at <= $2 AND s.limit_micros > 0 \
+             GROUP BY s.key_hash"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(secs(from))
+            .bind(secs(to))
+            .fetch_all(self.pool())
+            .await
+            .doing("reading the peak use of each limit")?;
+        rows.iter()
+            .map(|row| Ok((get(row, "key_hash")?, get(row, "peak")?)))
+            .collect()
+    }
+
+    /// How many snapshots were taken in `[from, to)`: none means nothing was recorded then.
+    pub async fn snapshots_taken_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM usage_snapshots \
+             WHERE taken_at >= $1 AND taken_at < $2 LIMIT 1) s",
+        )
+        .bind(secs(from))
+        .bind(secs(to))
+        .fetch_one(self.pool())
+        .await
+        .doing("looking for usage recorded in the week")
     }
 
     /// How many key requests wait for an admin.

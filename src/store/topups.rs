@@ -60,6 +60,26 @@ impl Store {
         top_up(&row)
     }
 
+    /// Top-ups an admin approved (applied or reverted since) that were asked for in
+    /// `[from, to]`, oldest first.
+    pub async fn approved_top_ups_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<TopUp>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM top_ups WHERE status IN ('approved', 'applied', 'reverted') \
+             AND created_at >= $1 AND created_at <= $2 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(secs(from))
+            .bind(secs(to))
+            .fetch_all(self.pool())
+            .await
+            .doing("reading the approved top-ups")?;
+        rows.iter().map(top_up).collect()
+    }
+
     /// The top-up with this id.
     pub async fn top_up(&self, id: i64) -> Result<Option<TopUp>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM top_ups WHERE id = $1");

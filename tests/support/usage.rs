@@ -309,7 +309,8 @@ impl SyntheticTeam {
             ..UsageReadings::default()
         };
         let mut keys = Vec::new();
-        let mut latest = Vec::new();
+        let mut breaches = Vec::new();
+        let mut peaks = std::collections::HashMap::new();
         for key in &self.keys {
             // As a sync records it: marked deleted by the first sync that no longer lists it.
             let deleted_at = key
@@ -331,13 +332,31 @@ impl SyntheticTeam {
                     .map(|at| last_seen(key, sync_times, *at).map(|t| key.usage_at(t).total))
                     .collect(),
             );
-            if let Some(t) = last_seen(key, sync_times, plan.status_at) {
-                latest.push(SnapshotRow {
-                    key_hash: key.hash.clone(),
-                    taken_at: t,
-                    usage: key.usage_at(t),
-                    limit: key.limit,
-                });
+            // As the database answers: every sync up to the status time that saw the key's
+            // window at or over its limit, and the most of the limit the week's syncs saw used.
+            if let Some(limit) = key.limit.filter(|l| *l > Usd::ZERO) {
+                for t in sync_times
+                    .iter()
+                    .copied()
+                    .filter(|t| *t >= plan.breaches_from && *t <= plan.status_at)
+                    .filter(|t| key.exists_at(*t))
+                {
+                    let usage = key.usage_at(t);
+                    let used = usage.in_window(key.reset);
+                    if used >= limit {
+                        breaches.push(SnapshotRow {
+                            key_hash: key.hash.clone(),
+                            taken_at: t,
+                            usage,
+                            limit: key.limit,
+                        });
+                    }
+                    if t >= plan.week.start() {
+                        let percent = used.percent_of(limit).unwrap_or(0);
+                        let peak = peaks.entry(key.hash.clone()).or_insert(percent);
+                        *peak = (*peak).max(percent);
+                    }
+                }
             }
             let seen = last_seen(key, sync_times, now);
             keys.push(TeamKey {
@@ -365,7 +384,12 @@ impl SyntheticTeam {
             members,
             keys,
             readings,
-            latest,
+            breaches,
+            peaks,
+            top_ups: Vec::new(),
+            recorded: sync_times
+                .iter()
+                .any(|t| *t >= plan.week.start() && *t < plan.week.end()),
             pending_requests: 0,
         }
     }

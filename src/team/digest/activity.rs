@@ -12,7 +12,7 @@ use futures_util::stream::{self, StreamExt};
 
 use super::DigestWeek;
 use crate::domain::KeyHash;
-use crate::money::Usd;
+use crate::money::{Usd, whole_percent_shares};
 use crate::openrouter::{ActivityRow, ManagementApi};
 
 /// What OpenRouter said about model usage, as far as it was asked and answered.
@@ -29,7 +29,8 @@ pub struct ModelActivity {
 pub struct ModelSpend {
     pub model: String,
     pub usage: Usd,
-    /// Share of all model usage in the week, in whole percent.
+    /// Share of all model usage in the week, in whole percent; the shares of all models add up
+    /// to 100.
     pub percent: i64,
 }
 
@@ -67,18 +68,21 @@ fn ranked(rows: Vec<&ActivityRow>, week: DigestWeek) -> Vec<ModelSpend> {
         let usage = by_model.entry(row.model.as_str()).or_default();
         *usage = *usage + row.usage;
     }
-    let total: Usd = by_model.values().copied().sum();
-    let mut models: Vec<ModelSpend> = by_model
+    let mut models: Vec<(&str, Usd)> = by_model
         .into_iter()
         .filter(|(model, usage)| !model.is_empty() && *usage > Usd::ZERO)
-        .map(|(model, usage)| ModelSpend {
+        .collect();
+    models.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let usages: Vec<Usd> = models.iter().map(|(_, usage)| *usage).collect();
+    models
+        .into_iter()
+        .zip(whole_percent_shares(&usages))
+        .map(|((model, usage), percent)| ModelSpend {
             model: model.to_string(),
             usage,
-            percent: usage.percent_of(total).unwrap_or(0),
+            percent,
         })
-        .collect();
-    models.sort_by(|a, b| b.usage.cmp(&a.usage).then_with(|| a.model.cmp(&b.model)));
-    models
+        .collect()
 }
 
 fn in_week(row: &ActivityRow, week: DigestWeek) -> bool {

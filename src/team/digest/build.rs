@@ -3,17 +3,17 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::{
     AtLimit, CreditRunway, Digest, DigestData, DigestPlan, DigestSettings, EXPIRING_WITHIN_DAYS,
-    ExpiringKey, IdleKey, LimitUse, MemberLine, OpenRouterFigures, Spender, Spike, TOP_MODELS,
-    UnownedSpend, WeekSpend,
+    ExpiringKey, IdleKey, LimitReached, LimitUse, MemberLine, OpenRouterFigures, Spender, Spike,
+    TOP_MODELS, UnownedSpend, WeekSpend,
 };
-use crate::clock::{days, earlier_by, later_by};
-use crate::domain::{MemberName, MemberStatus, SnapshotRow, TeamKey};
+use crate::clock::{days, later_by};
+use crate::domain::{MemberName, MemberStatus, TeamKey};
 use crate::money::Usd;
-use crate::reset::LimitReset;
+use crate::reset::BudgetWindow;
 
 /// Days of daily spend kept per spender: the previous week and the digest's week.
 const DAYS: i64 = 14;
@@ -50,6 +50,7 @@ impl Digest {
             .map(|(i, m)| (m.id, i))
             .collect();
         let key_spends: Vec<KeySpend> = data.keys.iter().map(|key| key_spend(data, key)).collect();
+        let breaches = limit_reached(data);
 
         let mut total = WeekSpend::default();
         let mut holdings: Vec<Holdings> =
@@ -96,7 +97,7 @@ impl Digest {
                 departed: member.status == MemberStatus::Departed,
                 spend: held.spend,
                 limit: current_key(&live)
-                    .and_then(|key| limit_use(data, key, held.spend.this_week)),
+                    .and_then(|key| limit_use(data, &breaches, key, held.spend.this_week)),
                 top_model: openrouter
                     .activity
                     .top_model_of(held.keys.iter().map(|k| k.hash.as_str()), week),
@@ -142,13 +143,14 @@ impl Digest {
 
         Digest {
             week,
+            recorded: data.recorded,
             built_at: data.now,
             status_at: plan.status_at,
             total,
             members,
             unowned,
             top_models: openrouter.activity.top_models(week, TOP_MODELS),
-            at_limit: at_limit(data, &owner),
+            at_limit: at_limit(data, &breaches, &owner),
             idle_keys: idle_keys(data, &owner),
             idle_key_days: settings.idle_key_days,
             expiring: expiring(data, &owner),
@@ -213,56 +215,109 @@ fn current_key<'a>(live: &[&'a TeamKey]) -> Option<&'a TeamKey> {
     })
 }
 
-fn limit_use(data: &DigestData, key: &TeamKey, week_spend: Usd) -> Option<LimitUse> {
+fn limit_use(
+    data: &DigestData,
+    breaches: &HashMap<&str, Vec<LimitReached>>,
+    key: &TeamKey,
+    week_spend: Usd,
+) -> Option<LimitUse> {
     let limit = key.limit?;
-    let used = match LimitUse::weekly_allowance(limit, key.reset) {
-        Some(allowance) => week_spend.percent_of(allowance),
-        None => data
-            .readings
-            .counter(key, DigestPlan::STATUS_AT)
-            .percent_of(limit),
-    };
+    let pace_percent = LimitUse::weekly_allowance(limit, key.reset)
+        .map(|allowance| week_spend.percent_of(allowance).unwrap_or(0));
+    // A window that reached the limit before the week began still overlaps it.
+    let reached = breaches
+        .get(key.hash.as_str())
+        .and_then(|windows| windows.iter().map(|w| w.percent).max());
+    let peak_percent = data.peaks.get(&key.hash).copied().max(reached);
     Some(LimitUse {
         limit,
         reset: key.reset,
-        percent: used.unwrap_or(0),
+        pace_percent,
+        peak_percent,
     })
 }
 
-/// Keys whose latest snapshot shows their window's usage at or over the limit. A snapshot from
-/// an earlier window than the status time's says nothing about the current one and is skipped.
-fn at_limit(data: &DigestData, owner: &dyn Fn(&TeamKey) -> Option<MemberName>) -> Vec<AtLimit> {
-    let latest: HashMap<&str, &SnapshotRow> = data
-        .latest
-        .iter()
-        .map(|s| (s.key_hash.as_str(), s))
-        .collect();
-    // The status describes the moment just before `status_at`: a week ending at UTC midnight
-    // must not be judged by the window that starts then.
-    let moment = earlier_by(data.plan.status_at, TimeDelta::seconds(1));
+/// Every window, by key, that overlaps the week and in which a sync saw the key at or over its
+/// limit: when first, how far at most, and the top-ups approved for it.
+fn limit_reached(data: &DigestData) -> HashMap<&str, Vec<LimitReached>> {
+    let keys: HashMap<&str, &TeamKey> = data.keys.iter().map(|k| (k.hash.as_str(), k)).collect();
+    let week_start = data.plan.week.start();
+    let mut reached: HashMap<&str, Vec<(BudgetWindow, LimitReached)>> = HashMap::new();
+    for snapshot in &data.breaches {
+        let Some(key) = keys.get(snapshot.key_hash.as_str()) else {
+            continue;
+        };
+        let Some(limit) = snapshot.limit.filter(|l| *l > Usd::ZERO) else {
+            continue;
+        };
+        let window = key.reset.window_at(snapshot.taken_at);
+        if window.end.is_some_and(|end| end <= week_start) {
+            continue;
+        }
+        let used = snapshot.usage.in_window(key.reset);
+        let percent = used.percent_of(limit).unwrap_or(0);
+        if used < limit {
+            continue;
+        }
+        let windows = reached.entry(key.hash.as_str()).or_default();
+        match windows.last_mut() {
+            Some((last, seen)) if *last == window => {
+                if percent > seen.percent {
+                    (seen.used, seen.limit, seen.percent) = (used, limit, percent);
+                }
+            }
+            _ => windows.push((
+                window,
+                LimitReached {
+                    at: snapshot.taken_at,
+                    used,
+                    limit,
+                    percent,
+                    top_up: Usd::ZERO,
+                },
+            )),
+        }
+    }
+    for top_up in &data.top_ups {
+        let Some(windows) = reached.get_mut(top_up.key_hash.as_str()) else {
+            continue;
+        };
+        if let Some((_, seen)) = windows.iter_mut().find(|(window, _)| {
+            top_up.created_at >= window.start
+                && window.end.is_none_or(|end| top_up.created_at < end)
+        }) {
+            seen.top_up = seen.top_up + top_up.amount;
+        }
+    }
+    reached
+        .into_iter()
+        .map(|(hash, windows)| (hash, windows.into_iter().map(|(_, seen)| seen).collect()))
+        .collect()
+}
+
+/// The keys that reached their limit in a window overlapping the week, furthest over first.
+fn at_limit(
+    data: &DigestData,
+    breaches: &HashMap<&str, Vec<LimitReached>>,
+    owner: &dyn Fn(&TeamKey) -> Option<MemberName>,
+) -> Vec<AtLimit> {
     let mut list: Vec<AtLimit> = data
         .keys
         .iter()
-        .filter(|key| alive_at(key, data.plan.status_at))
         .filter_map(|key| {
-            let snapshot = latest.get(key.hash.as_str())?;
-            let limit = snapshot.limit?;
-            let same_window = key.reset == LimitReset::Never
-                || key.reset.window_at(snapshot.taken_at) == key.reset.window_at(moment);
-            let used = snapshot.usage.in_window(key.reset);
-            (same_window && limit > Usd::ZERO && used >= limit).then(|| AtLimit {
+            let reached = breaches.get(key.hash.as_str())?.clone();
+            Some(AtLimit {
                 member: owner(key),
                 key_name: key.name.clone(),
-                used,
-                limit,
                 reset: key.reset,
-                percent: used.percent_of(limit).unwrap_or(0),
+                reached,
             })
         })
         .collect();
     list.sort_by(|a, b| {
-        b.percent
-            .cmp(&a.percent)
+        b.peak()
+            .percent
+            .cmp(&a.peak().percent)
             .then_with(|| a.member.cmp(&b.member))
             .then_with(|| a.key_name.cmp(&b.key_name))
     });

@@ -49,7 +49,17 @@ pub async fn load_digest_data(
     let alive_since = week.previous().start();
     let keys = store.keys_alive_since(alive_since).await?;
     let readings = store.usage_readings(&plan.instants(), alive_since).await?;
-    let latest = store.latest_snapshots(plan.status_at, alive_since).await?;
+    let breaches = store
+        .limit_breaches(plan.breaches_from, plan.status_at)
+        .await?;
+    let peaks = store.peak_limit_use(week.start(), plan.status_at).await?;
+    let top_ups = store
+        .approved_top_ups_between(plan.breaches_from, plan.status_at)
+        .await?;
+    let recorded = store
+        .snapshots_taken_between(week.start(), week.end())
+        .await?
+        > 0;
     let members = store.members().await?;
     let pending_requests = store.pending_request_count().await?;
     Ok(DigestData {
@@ -58,7 +68,10 @@ pub async fn load_digest_data(
         members,
         keys,
         readings,
-        latest,
+        breaches,
+        peaks,
+        top_ups,
+        recorded,
         pending_requests,
     })
 }

@@ -12,6 +12,8 @@ mod plan;
 mod spikes;
 mod week;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
@@ -22,7 +24,7 @@ pub use plan::DigestPlan;
 pub use spikes::{Spender, Spike, SpikeRule};
 pub use week::{DigestWeek, InvalidWeek};
 
-use crate::domain::{Access, Member, MemberName, SnapshotRow, TeamKey};
+use crate::domain::{Access, Member, MemberName, SnapshotRow, TeamKey, TopUp};
 use crate::money::Usd;
 use crate::openrouter::Credits;
 use crate::reset::LimitReset;
@@ -53,8 +55,16 @@ pub struct DigestData {
     /// Keys that existed at some point since the previous week started, deleted or not.
     pub keys: Vec<TeamKey>,
     pub readings: UsageReadings,
-    /// Each key's latest snapshot at the plan's `status_at`.
-    pub latest: Vec<SnapshotRow>,
+    /// Snapshots from the plan's `breaches_from` to its `status_at` that show a key's budget
+    /// window at or over its limit, by key then time.
+    pub breaches: Vec<SnapshotRow>,
+    /// The largest share of its limit (whole percent) each key used in one of its budget
+    /// windows, by the snapshots of the week up to `status_at`.
+    pub peaks: HashMap<String, i64>,
+    /// Top-ups approved for windows from `breaches_from` on.
+    pub top_ups: Vec<TopUp>,
+    /// Whether any usage was recorded (a sync stored snapshots) during the week.
+    pub recorded: bool,
     pub pending_requests: i64,
 }
 
@@ -71,6 +81,9 @@ pub struct OpenRouterFigures {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Digest {
     pub week: DigestWeek,
+    /// Whether any usage was recorded during the week; a digest without is said in one line
+    /// ([`Digest::nothing_recorded`]).
+    pub recorded: bool,
     /// When it was built.
     pub built_at: DateTime<Utc>,
     /// When the status lists (at limit, idle keys) were taken: the week's end, or when it was
@@ -149,18 +162,22 @@ pub struct MemberLine {
     pub access: Option<Access>,
 }
 
-/// A key limit and how much of it was used, in whole percent (rounded down).
+/// A key limit and how much of it the week used, two ways (whole percent, rounded down).
 ///
-/// Limits that reset are compared with the week's spend at the limit's weekly rate: a daily
-/// limit allows 7 times the limit in a week, a weekly one the limit, a monthly one 12/52 of it
-/// (an average week of a month). So 100 % means "spent at exactly the pace the limit allows",
-/// whatever the reset period. A lifetime limit does not renew, so its percentage is the share
-/// of it used so far.
+/// `pace_percent` compares the week's spend with what the limit allows in a week at its pace: a
+/// daily limit allows 7 times the limit, a weekly one the limit, a monthly one 12/52 of it (an
+/// average week of a month). 100 % means "spent at exactly the pace the limit allows". A
+/// lifetime limit does not renew and has no pace.
+///
+/// `peak_percent` is the most of the limit used within one of its own windows (a day, a week, a
+/// month, or the key's whole life), as the week's syncs saw it: 100 % or more means the key
+/// reached its limit and OpenRouter refused its requests until the reset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitUse {
     pub limit: Usd,
     pub reset: LimitReset,
-    pub percent: i64,
+    pub pace_percent: Option<i64>,
+    pub peak_percent: Option<i64>,
 }
 
 impl LimitUse {
@@ -187,15 +204,38 @@ pub struct UnownedSpend {
     pub keys: usize,
 }
 
-/// A key at or over its limit in its current budget window.
+/// A key that reached its limit in one or more budget windows that overlap the week.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AtLimit {
     pub member: Option<MemberName>,
     pub key_name: String,
+    pub reset: LimitReset,
+    /// Each window it reached the limit in, oldest first (never empty).
+    pub reached: Vec<LimitReached>,
+}
+
+impl AtLimit {
+    /// The window where it went furthest over.
+    pub fn peak(&self) -> &LimitReached {
+        self.reached
+            .iter()
+            .max_by(|a, b| a.percent.cmp(&b.percent).then(b.at.cmp(&a.at)))
+            .expect("a key at its limit reached it at least once")
+    }
+}
+
+/// One budget window in which a key reached its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitReached {
+    /// When a sync first saw the window at or over the limit.
+    pub at: DateTime<Utc>,
+    /// The most the window used, and the limit it had then.
     pub used: Usd,
     pub limit: Usd,
-    pub reset: LimitReset,
+    /// `used` as a share of `limit`, in whole percent rounded down (100 or more).
     pub percent: i64,
+    /// Top-ups approved for the window.
+    pub top_up: Usd,
 }
 
 /// A live key that spent nothing for `idle_key_days`.
@@ -242,6 +282,16 @@ impl Digest {
     pub fn posted_late(mut self, due_at: DateTime<Utc>) -> Digest {
         self.posted_late = Some(PostedLate { due_at });
         self
+    }
+
+    /// The one line a week without recorded usage gets instead of a table of zeros.
+    pub fn nothing_recorded(&self) -> Option<String> {
+        (!self.recorded).then(|| {
+            format!(
+                "No usage recorded for {} yet: the bot records spend from its syncs (`run`, or `sync` once)",
+                self.week.iso_name()
+            )
+        })
     }
 
     /// How far ahead expiring keys are looked for.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::DigestWeek;
 use crate::clock::{days, earlier_by};
+use crate::reset::LimitReset;
 
 /// Local days read before the digest's week: its previous week, which also gives the trailing
 /// seven days that spikes are measured against.
@@ -23,6 +24,9 @@ pub struct DigestPlan {
     pub idle_from: DateTime<Utc>,
     /// The start of the last seven days before `status_at`, whose spend is the burn rate.
     pub burn_from: DateTime<Utc>,
+    /// The start of the earliest budget window (OpenRouter's, in UTC) that overlaps the week:
+    /// where "At or over limit" starts looking.
+    pub breaches_from: DateTime<Utc>,
 }
 
 impl DigestPlan {
@@ -34,6 +38,11 @@ impl DigestPlan {
             status_at,
             idle_from: earlier_by(status_at, days(idle_key_days)),
             burn_from: earlier_by(status_at, days(7)),
+            breaches_from: [LimitReset::Weekly, LimitReset::Monthly]
+                .into_iter()
+                .map(|reset| reset.window_at(week.start()).start)
+                .min()
+                .unwrap_or(week.start()),
         }
     }
 
