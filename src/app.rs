@@ -53,6 +53,22 @@ pub async fn open_store(config: &Config) -> Result<Store, AppError> {
     Ok(store)
 }
 
+/// Opens the configured database for a command that reads what the bot recorded: a SQLite
+/// file that does not exist is reported, not created empty.
+pub async fn open_recorded_store(config: &Config) -> Result<Store, AppError> {
+    if let Some(path) = crate::store::sqlite_file(&config.database.url)
+        && !path.exists()
+    {
+        return Err(AppError::Failed(format!(
+            "there is no database at {} (set by {}): the bot creates it when it first runs; run `openrouter-team-bot sync` once, or point {} at the bot's database",
+            path.display(),
+            config.database.url_setting,
+            config.database.url_setting
+        )));
+    }
+    open_store(config).await
+}
+
 /// Opens the configured database as it is.
 pub async fn connect_store(config: &Config) -> Result<Store, AppError> {
     let url = &config.database.url;

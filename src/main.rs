@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 use openrouter_team_bot::app::{self, AppError};
 use openrouter_team_bot::cli::{self, Cli, Command, KeysCommand};
 use openrouter_team_bot::config::Config;
@@ -15,7 +16,10 @@ fn env(name: &str) -> Option<String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    // Whether --config was written on the command line (not only its default or environment).
+    let config_given = matches.value_source("config") == Some(ValueSource::CommandLine);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let scrubber = Scrubber::default();
     let log_format = cli.log_format;
     match cli.command {
@@ -24,7 +28,7 @@ async fn main() -> ExitCode {
         Some(Command::Demo(_)) => logging::init_with_default(log_format, scrubber.clone(), "error"),
         _ => logging::init(log_format, scrubber.clone()),
     }
-    match run(cli, &scrubber).await {
+    match run(cli, config_given, &scrubber).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             logging::print_error(log_format, &scrubber.scrub(&e.to_string()));
@@ -33,11 +37,19 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, scrubber: &Scrubber) -> Result<(), AppError> {
+async fn run(cli: Cli, config_given: bool, scrubber: &Scrubber) -> Result<(), AppError> {
     let command = cli.command.unwrap_or(Command::Run);
+    #[cfg(not(feature = "demo"))]
+    let _ = config_given;
     // The demo brings its own simulated services and config: no file or credentials to load.
     #[cfg(feature = "demo")]
     if let Command::Demo(args) = &command {
+        if config_given {
+            return Err(AppError::Failed(format!(
+                "`demo` does not read --config {}: it brings its own config and simulated Discord and OpenRouter, and writes that config to its folder (--out); run it without --config",
+                cli.config.display()
+            )));
+        }
         return cli::run_demo(args).await;
     }
     let config = Config::load(&cli.config, env);

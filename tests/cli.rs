@@ -945,6 +945,13 @@ async fn assert_database_refused(
     ] {
         let run = operator.runs(args).await.failed();
         let error = run.error_line();
+        if args[0] == "keys" && error.starts_with("error: there is no database at ") {
+            // `keys list` only reads what the bot recorded: a file that does not exist is
+            // named as missing rather than created.
+            assert!(url.starts_with("sqlite:"), "{run}");
+            assert!(error.contains("(set by DATABASE_URL)"), "{run}");
+            continue;
+        }
         assert!(
             error.starts_with(&format!(
                 "error: cannot open the database {url} (set by DATABASE_URL): "

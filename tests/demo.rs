@@ -516,4 +516,17 @@ async fn the_demo_binary_needs_no_config_or_credentials_and_stays_on_the_machine
         !config.contains("demo-bot-token"),
         "no token in the written config"
     );
+
+    // A config given to the demo would be silently ignored: it is refused instead.
+    let refused = binary_in(dir.path())
+        .args(["demo", "--config", "mine.toml", "--speed", "0"])
+        .output()
+        .expect("the binary starts");
+    let (_, stderr) = text_of(&refused);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("`demo` does not read --config mine.toml")
+            && stderr.contains("without --config"),
+        "{stderr}"
+    );
 }

@@ -170,3 +170,23 @@ on_each_database!(
         );
     }
 );
+
+on_each_database!(
+    a_week_without_recorded_usage_is_posted_as_one_line,
+    |db| async move {
+        // A new install: nobody has a key, so the syncs of the week recorded nothing.
+        let h = Harness::start(db).await;
+        h.clock.set(monday(9, 0) + Duration::seconds(20));
+        h.tick().await;
+        h.tick().await;
+        let posts = h.discord.messages_in(REPORTS);
+        assert_eq!(posts.len(), 1, "{posts:?}");
+        let post = &posts[0];
+        assert_eq!(
+            post.content,
+            "No usage recorded for 2026-W48 yet: the bot records spend from its syncs (`run`, or `sync` once)"
+        );
+        assert!(post.embeds.is_empty(), "no table of $0.00");
+        assert!(post.attachments.is_empty(), "no chart and no CSV of zeros");
+    }
+);

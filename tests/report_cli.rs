@@ -165,3 +165,79 @@ async fn an_iso_week_is_reported_and_a_wrong_one_is_refused() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_week_without_recorded_usage_is_one_line_and_fails() {
+    let (_db, config) = seeded().await;
+    // The week after this one: nothing can have been recorded yet.
+    let future = Digest::last_full_week(Utc::now(), berlin())
+        .next()
+        .next()
+        .iso_name();
+    let output = run(&config, &["report", "--week", &future]);
+    assert!(
+        !output.status.success(),
+        "a week of nothing is not a report"
+    );
+    assert!(output.stdout.is_empty(), "no digest of zeros is printed");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains(&format!(
+            "No usage recorded for {future} yet: the bot records spend from its syncs (`run`, or `sync` once)"
+        )),
+        "{error}"
+    );
+    assert_eq!(error.trim().lines().count(), 1, "{error}");
+}
+
+#[tokio::test]
+async fn a_missing_database_is_named_and_not_created() {
+    let (db, config) = seeded().await;
+    let file = Path::new(db.url.trim_start_matches("sqlite://")).to_path_buf();
+    std::fs::remove_file(&file).expect("the database is removed");
+    for args in [&["report"][..], &["keys", "list", "--stored"][..]] {
+        let output = run(&config, args);
+        assert!(!output.status.success(), "{args:?}");
+        let error = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            error.contains(&format!("there is no database at {}", file.display()))
+                && error.contains("run `openrouter-team-bot sync` once"),
+            "{args:?}: {error}"
+        );
+        assert!(!file.exists(), "{args:?} created an empty database");
+    }
+}
+
+#[tokio::test]
+async fn the_csv_is_the_one_the_digest_attaches() {
+    let (db, config) = seeded().await;
+    let csv = stdout(&run(&config, &["report", "--format", "csv"]));
+    let store = openrouter_team_bot::store::Store::connect(&db.url, 1)
+        .await
+        .expect("the database opens");
+    let settings = openrouter_team_bot::team::digest::DigestSettings {
+        timezone: berlin(),
+        idle_key_days: 30,
+        spikes: openrouter_team_bot::team::digest::SpikeRule {
+            factor_percent: 300,
+            min: Usd::from_dollars(5),
+        },
+    };
+    let week = Digest::last_full_week(Utc::now(), berlin());
+    let digest = openrouter_team_bot::team::digest::build_digest(
+        &store,
+        week,
+        &settings,
+        Utc::now(),
+        &Default::default(),
+    )
+    .await
+    .expect("the digest builds");
+    assert_eq!(csv, openrouter_team_bot::report::csv::render_csv(&digest));
+    assert!(csv.starts_with("member,status,this_week_usd"));
+    assert_eq!(
+        csv.lines().count(),
+        1 + 25 + 1,
+        "a header, 25 members, the unowned keys"
+    );
+}

@@ -74,7 +74,7 @@ impl KeyRow {
 /// Prints the key table. Live from OpenRouter unless `stored` is set or no management key is
 /// configured (then the last sync's copy, saying so).
 pub async fn list_keys(config: &Config, format: KeyFormat, stored: bool) -> Result<(), AppError> {
-    let store = app::open_store(config).await?;
+    let store = app::open_recorded_store(config).await?;
     let members: HashMap<i64, String> = store
         .members()
         .await?

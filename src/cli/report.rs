@@ -8,7 +8,9 @@ use chrono_tz::Tz;
 
 use crate::app::{self, AppError};
 use crate::config::Config;
-use crate::report::{ChartOptions, json::render_json, markdown::render_markdown, render_chart};
+use crate::report::{
+    ChartOptions, csv::render_csv, json::render_json, markdown::render_markdown, render_chart,
+};
 use crate::team::digest::{Digest, DigestWeek, OpenRouterFigures, build_digest};
 
 /// `report`'s options.
@@ -17,7 +19,7 @@ pub struct ReportArgs {
     /// `last` (the last full week in reports.timezone) or an ISO week such as 2026-W47.
     #[arg(long, default_value = "last")]
     pub week: String,
-    /// markdown or json.
+    /// markdown, json, or csv (the table the digest attaches).
     #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
     pub format: ReportFormat,
     /// Also write the chart to this PNG file.
@@ -30,6 +32,7 @@ pub struct ReportArgs {
 pub enum ReportFormat {
     Markdown,
     Json,
+    Csv,
 }
 
 /// Prints the digest of the chosen week, as stored at the last sync.
@@ -37,10 +40,13 @@ pub async fn print_report(config: &Config, args: &ReportArgs) -> Result<(), AppE
     let settings = app::digest_settings(config);
     let now = Utc::now();
     let week = choose_week(&args.week, now, settings.timezone)?;
-    let store = app::open_store(config).await?;
+    let store = app::open_recorded_store(config).await?;
     let digest = build_digest(&store, week, &settings, now, &OpenRouterFigures::default()).await;
     store.close().await;
     let digest = digest?;
+    if let Some(line) = digest.nothing_recorded() {
+        return Err(AppError::Failed(line));
+    }
     if let Some(path) = &args.chart {
         let chart = render_chart(&digest, ChartOptions::default())
             .map_err(|e| AppError::Failed(e.to_string()))?;
@@ -55,6 +61,7 @@ pub async fn print_report(config: &Config, args: &ReportArgs) -> Result<(), AppE
                 .map_err(|e| AppError::Failed(format!("cannot write the report as JSON: {e}")))?;
             println!("{json}");
         }
+        ReportFormat::Csv => print!("{}", render_csv(&digest)),
     }
     Ok(())
 }

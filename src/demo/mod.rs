@@ -282,9 +282,9 @@ fn epilogue(
         transcript.say("No weekly digest was posted.")?;
     } else {
         transcript.say(&format!(
-            "The weekly digest was posted in #key-reports ({} message(s), {} file(s) attached).",
-            digest.len(),
-            saved.len()
+            "The weekly digest was posted in #key-reports ({}, {} attached).",
+            crate::domain::count_len(digest.len(), "message"),
+            crate::domain::count_len(saved.len(), "file")
         ))?;
     }
     transcript.say("")?;

@@ -74,7 +74,16 @@ pub fn digest_messages(digest: &Digest, chart: Option<&DigestChart>) -> Vec<Crea
 
 /// The digest's messages: the summary (with the chart, if it could be drawn, and the CSV),
 /// then the member table and the long lists.
+///
+/// A week without recorded usage is one line, without chart or CSV.
 pub fn digest_message_parts(digest: &Digest, chart: Option<&DigestChart>) -> Vec<DigestMessage> {
+    if let Some(line) = digest.nothing_recorded() {
+        return vec![DigestMessage {
+            content: Some(line),
+            embeds: Vec::new(),
+            files: Vec::new(),
+        }];
+    }
     let lists = list_sections(digest);
     let mut summary = summary_embed(digest, chart.is_some());
     let mut later: Vec<EmbedText> = paged(

@@ -6,7 +6,7 @@ use super::chart::{ChartOptions, DigestChart, render_chart};
 use crate::team::digest::Digest;
 
 /// Marks `digest` late when `late_since` is given, and draws its chart (a digest without a
-/// chart is still posted, and the failure logged).
+/// chart is still posted, and the failure logged). A week without recorded usage has no chart.
 pub fn prepare_digest(
     digest: Digest,
     late_since: Option<DateTime<Utc>>,
@@ -15,6 +15,9 @@ pub fn prepare_digest(
         Some(due_at) => digest.posted_late(due_at),
         None => digest,
     };
+    if digest.nothing_recorded().is_some() {
+        return (digest, None);
+    }
     let chart = match render_chart(&digest, ChartOptions::default()) {
         Ok(chart) => Some(chart),
         Err(error) => {

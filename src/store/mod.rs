@@ -133,7 +133,7 @@ pub struct Store {
 }
 
 /// The file a `sqlite:` URL names (none for an in-memory database).
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
