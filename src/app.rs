@@ -274,7 +274,8 @@ pub async fn start_bot(
         clock,
         Arc::new(discord::notify::ChannelAnnouncer {
             http: http.clone(),
-            channel: channels.alerts,
+            alerts: channels.alerts,
+            audit: channels.audit,
         }),
     );
     // Not a reason to stay down: the housekeeping job and the member's next Reveal try again.

@@ -120,10 +120,32 @@ on_each_database!(
         assert!(h.openrouter.keys().is_empty());
         let card = h.mykey(MIA).await;
         assert!(card.button("Request a key").is_some());
-        let alerts = h.discord.messages_in(ALERTS);
-        let lines: Vec<String> = alerts.iter().map(|m| m.content.clone()).collect();
-        assert!(lines.iter().any(|l| l.contains("rotate_key")), "{lines:?}");
-        assert!(lines.iter().any(|l| l.contains("revoke_key")), "{lines:?}");
+        // The audit lines are in words, in the audit channel only.
+        let audit: Vec<String> = h
+            .discord
+            .messages_in(AUDIT)
+            .iter()
+            .map(|m| m.content.clone())
+            .collect();
+        let mia = format!("<@{MIA}>");
+        assert!(
+            audit
+                .iter()
+                .any(|l| l.starts_with(&format!("{mia} rotated mia's key: "))),
+            "{audit:?}"
+        );
+        assert!(
+            audit.contains(&format!("{mia} revoked mia's team:mia:r2")),
+            "{audit:?}"
+        );
+        assert!(audit.iter().all(|l| !l.contains('_')), "{audit:?}");
+        assert!(
+            h.discord
+                .messages_in(ALERTS)
+                .iter()
+                .all(|m| !m.content.contains("rotated") && !m.content.contains("revoked")),
+            "audit lines stay out of the alerts channel"
+        );
         assert!(
             h.discord.violations().is_empty(),
             "{:?}",

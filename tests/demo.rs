@@ -83,7 +83,9 @@ const STORY: &[&str] = &[
     "200 OK with x-gateway-model-downgraded: requested=anthropic/claude-sonnet-4; served=openai/gpt-4o-mini",
     "openai/gpt-4o-mini wrote",
     "Olu leaves the Acme AI server",
-    "member_left · olu · by the bot: left the server; disabled team:olu:r2",
+    // In the audit channel, and in the alerts channel: a departure is an alert.
+    "olu left the server; disabled team:olu:r2",
+    "olu left the server; disabled team:olu:r2",
     "the week is over",
 ];
 
@@ -235,6 +237,17 @@ async fn the_demo_tells_the_whole_week_and_leaves_a_database_keys_list_can_read(
         .find(|line| line.contains("`ines`"))
         .unwrap_or_else(|| panic!("the digest has no line for Ines:\n{transcript}"));
     assert!(digest_line.contains("shared key"), "{digest_line}");
+    // Admin and lifecycle actions are in words in their own channel; the alerts channel
+    // carries alerts, not the audit trail.
+    assert!(
+        printed
+            .contains("team-bot → #key-audit: @Dana approved mia's key request #1 for tier basic"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("#key-alerts: Audit") && !printed.contains("approve_request"),
+        "{printed}"
+    );
     // Mia hit 104 % of her daily limit on Wednesday and got a top-up: the digest of the whole
     // week says so, and her line's peak agrees with it.
     let at_limit = transcript

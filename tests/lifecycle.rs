@@ -45,7 +45,7 @@ on_each_database!(
         .await;
         let line = h
             .discord
-            .wait_for_message_in(ALERTS, |m| m.content.contains("member_left"))
+            .wait_for_message_in(ALERTS, |m| m.content.starts_with("mia left the server"))
             .await;
         assert!(
             line.content.contains("disabled team:mia:r1"),
@@ -82,7 +82,7 @@ on_each_database!(
         h.discord.member_leaves(MIA);
         // The audit line comes after the keys are handled.
         h.discord
-            .wait_for_message_in(ALERTS, |m| m.content.contains("member_left"))
+            .wait_for_message_in(ALERTS, |m| m.content.starts_with("mia left the server"))
             .await;
         assert!(h.openrouter.keys().is_empty());
         let audit = h.store().recent_audit(10).await.unwrap();

@@ -36,6 +36,7 @@ pub struct DiscordFile {
     pub approvals_channel_id: Option<u64>,
     pub alerts_channel_id: Option<u64>,
     pub reports_channel_id: Option<u64>,
+    pub audit_channel_id: Option<u64>,
     pub api_base_url: Option<String>,
 }
 

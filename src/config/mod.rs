@@ -238,6 +238,8 @@ pub struct DiscordSettings {
     pub approvals_channel_id: u64,
     pub alerts_channel_id: u64,
     pub reports_channel_id: u64,
+    /// Where audit lines are posted; `None` (0 or absent): not posted, only kept.
+    pub audit_channel_id: Option<u64>,
     pub api_base_url: String,
 }
 
@@ -422,6 +424,7 @@ fn discord_settings(
         approvals_channel_id: raw.approvals_channel_id.unwrap_or(0),
         alerts_channel_id: raw.alerts_channel_id.unwrap_or(0),
         reports_channel_id: raw.reports_channel_id.unwrap_or(0),
+        audit_channel_id: raw.audit_channel_id.filter(|id| *id != 0),
         api_base_url: api_base_url.trim_end_matches('/').to_string(),
     })
 }

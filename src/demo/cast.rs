@@ -21,6 +21,8 @@ pub const APPROVALS: u64 = 2_001;
 pub const ALERTS: u64 = 2_002;
 /// `discord.reports_channel_id`.
 pub const REPORTS: u64 = 2_003;
+/// `discord.audit_channel_id`.
+pub const AUDIT: u64 = 2_004;
 
 /// `discord.admin_role_ids`.
 pub const ADMIN_ROLE: u64 = 3_000;
@@ -100,11 +102,12 @@ pub const INES: Person = Person {
 pub const PEOPLE: [Person; 7] = [DANA, ERIK, MIA, OLU, LEE, SAM, INES];
 
 /// The server's text channels: id and name (without `#`).
-pub const CHANNELS: [(u64, &str); 4] = [
+pub const CHANNELS: [(u64, &str); 5] = [
     (GENERAL, "general"),
     (APPROVALS, "key-approvals"),
     (ALERTS, "key-alerts"),
     (REPORTS, "key-reports"),
+    (AUDIT, "key-audit"),
 ];
 
 /// The server's roles besides `@everyone`: id and name. None carries a permission: the bot

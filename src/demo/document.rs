@@ -61,8 +61,8 @@ fn cast_line() -> String {
          and *Research* put their holders in those tiers, and *Shared key* in the shared tier, \
          whose members get a token for the bot's gateway instead of a key of their own and \
          reach OpenRouter through it, on the team's one key. Commands are run in #general; the \
-         bot posts approval cards in #key-approvals, alerts and its audit trail in #key-alerts \
-         and the weekly digest in #key-reports.",
+         bot posts approval cards in #key-approvals, alerts in #key-alerts, the weekly digest \
+         in #key-reports and a line for every admin and lifecycle action in #key-audit.",
         people.join(", ")
     )
 }

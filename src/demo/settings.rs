@@ -36,6 +36,7 @@ fn overrides(database_url: &str) -> Vec<(&'static str, &'static str, String)> {
         ("discord", "approvals_channel_id", id(cast::APPROVALS)),
         ("discord", "alerts_channel_id", id(cast::ALERTS)),
         ("discord", "reports_channel_id", id(cast::REPORTS)),
+        ("discord", "audit_channel_id", id(cast::AUDIT)),
         ("database", "url", toml_string(database_url)),
         ("tiers.pro", "role_ids", format!("[{}]", cast::PRO_ROLE)),
         (

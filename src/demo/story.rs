@@ -570,11 +570,11 @@ impl<'s, 't, 'w> Story<'s, 't, 'w> {
                 person.display_name
             )));
         }
-        let about = format!("· {} ·", person.username);
+        let left = format!("{} left the server", person.username);
         self.settles("the departure to be handled", |d| {
             d.messages_in(cast::ALERTS)
                 .iter()
-                .any(|m| m.content.contains("member_left") && m.content.contains(&about))
+                .any(|m| m.content.starts_with(&left))
                 .then_some(())
         })
         .await

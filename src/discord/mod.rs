@@ -124,6 +124,10 @@ pub async fn resolve(
         .await?,
         alerts: channel("discord.alerts_channel_id", settings.alerts_channel_id).await?,
         reports: channel("discord.reports_channel_id", settings.reports_channel_id).await?,
+        audit: match settings.audit_channel_id {
+            Some(id) => Some(channel("discord.audit_channel_id", id).await?),
+            None => None,
+        },
     };
     let roles = http.get_guild_roles(guild_id).await?;
     let known = |id: u64| roles.iter().any(|r| r.id.get() == id);

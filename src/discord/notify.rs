@@ -8,7 +8,8 @@ use poise::serenity_prelude as serenity;
 use serenity::{CreateAllowedMentions, CreateEmbed, CreateMessage, EditMessage, Http};
 
 use super::render;
-use crate::team::{Announcer, KeyRequest, Tier};
+use crate::team::audit;
+use crate::team::{Announcer, AuditEntry, KeyRequest, Tier};
 
 /// No pings: names render as mentions but nobody is notified by them.
 pub fn quiet() -> CreateAllowedMentions {
@@ -83,20 +84,29 @@ pub fn dm_message(embed: CreateEmbed, rows: Vec<serenity::CreateActionRow>) -> C
     CreateMessage::new().embed(embed).components(rows)
 }
 
-/// Announces audit lines in the alerts channel.
+/// Posts audit lines in the audit channel, when there is one, and the entries that are alerts
+/// (a member left, the bot disabled a key) in the alerts channel as well.
 pub struct ChannelAnnouncer {
     pub http: Arc<Http>,
-    pub channel: serenity::ChannelId,
+    pub alerts: serenity::ChannelId,
+    pub audit: Option<serenity::ChannelId>,
 }
 
 #[async_trait]
 impl Announcer for ChannelAnnouncer {
-    async fn announce(&self, line: String) {
-        let message = CreateMessage::new()
-            .content(render::truncate(&line, 2000))
-            .allowed_mentions(quiet());
-        if let Err(e) = self.channel.send_message(&self.http, message).await {
-            tracing::warn!(error = %e, "could not post an audit line to the alerts channel");
+    async fn announce(&self, entry: &AuditEntry) {
+        let line = render::truncate(&audit::describe(entry), 2000);
+        let channels = [
+            self.audit.map(|channel| (channel, "audit")),
+            audit::is_alert(entry).then_some((self.alerts, "alerts")),
+        ];
+        for (channel, name) in channels.into_iter().flatten() {
+            let message = CreateMessage::new()
+                .content(line.clone())
+                .allowed_mentions(quiet());
+            if let Err(e) = channel.send_message(&self.http, message).await {
+                tracing::warn!(error = %e, channel = name, "could not post an audit line");
+            }
         }
     }
 }

@@ -12,6 +12,8 @@ pub struct Channels {
     pub approvals: serenity::ChannelId,
     pub alerts: serenity::ChannelId,
     pub reports: serenity::ChannelId,
+    /// `discord.audit_channel_id`, when set.
+    pub audit: Option<serenity::ChannelId>,
 }
 
 /// What every command and click can reach.

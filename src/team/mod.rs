@@ -116,7 +116,7 @@ impl TeamRules {
 /// Where audit lines are announced (the alerts channel in Discord; nowhere for the CLI).
 #[async_trait]
 pub trait Announcer: Send + Sync {
-    async fn announce(&self, line: String);
+    async fn announce(&self, entry: &AuditEntry);
 }
 
 /// An announcer that says nothing.
@@ -124,7 +124,7 @@ pub struct Silent;
 
 #[async_trait]
 impl Announcer for Silent {
-    async fn announce(&self, _line: String) {}
+    async fn announce(&self, _entry: &AuditEntry) {}
 }
 
 /// Who did something, for the audit log.
@@ -213,7 +213,7 @@ impl Team {
             details: details.into(),
         };
         self.store.append_audit(&entry).await?;
-        self.announcer.announce(audit::describe(&entry)).await;
+        self.announcer.announce(&entry).await;
         Ok(())
     }
 

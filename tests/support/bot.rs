@@ -23,6 +23,7 @@ pub const BOT_USER: u64 = 2;
 pub const APPROVALS: u64 = 501;
 pub const ALERTS: u64 = 502;
 pub const REPORTS: u64 = 503;
+pub const AUDIT: u64 = 504;
 pub const ADMIN_ROLE: u64 = 100;
 pub const PRO_ROLE: u64 = 200;
 /// Admins.
@@ -49,6 +50,7 @@ admin_role_ids = [{ADMIN_ROLE}]
 approvals_channel_id = {APPROVALS}
 alerts_channel_id = {ALERTS}
 reports_channel_id = {REPORTS}
+audit_channel_id = {AUDIT}
 api_base_url = "the fake Discord's"
 
 [openrouter]
@@ -86,6 +88,7 @@ pub fn guild() -> FakeGuild {
         .channel(APPROVALS, "key-approvals")
         .channel(ALERTS, "key-alerts")
         .channel(REPORTS, "key-reports")
+        .channel(AUDIT, "key-audit")
         .role(ADMIN_ROLE, "Key admins", 0)
         .role(PRO_ROLE, "Pro", 0)
         .role(300, "Moderators", MANAGE_GUILD)

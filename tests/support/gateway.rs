@@ -45,6 +45,7 @@ pub fn guild_with_shared_mia() -> FakeGuild {
         .channel(APPROVALS, "key-approvals")
         .channel(ALERTS, "key-alerts")
         .channel(REPORTS, "key-reports")
+        .channel(AUDIT, "key-audit")
         .role(ADMIN_ROLE, "Key admins", 0)
         .role(PRO_ROLE, "Pro", 0)
         .role(SHARED_ROLE, "Shared", 0)
