@@ -248,6 +248,16 @@ async fn the_demo_tells_the_whole_week_and_leaves_a_database_keys_list_can_read(
         !printed.contains("#key-alerts: Audit") && !printed.contains("approve_request"),
         "{printed}"
     );
+    // One spike rule: the digest lists the spike the live alert sent, against the same usual
+    // spend, and no key's first day.
+    assert!(
+        printed.contains("has spent $10.40 today (UTC), against a usual $2.75 a day"),
+        "{printed}"
+    );
+    assert!(
+        transcript.contains("**Spikes (1):** Wed 25 Nov `mia`: $13.80 (usually $2.75 a day)"),
+        "{transcript}"
+    );
     // Mia hit 104 % of her daily limit on Wednesday and got a top-up: the digest of the whole
     // week says so, and her line's peak agrees with it.
     let at_limit = transcript

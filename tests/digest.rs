@@ -265,27 +265,43 @@ impl Expected<'_> {
             .collect()
     }
 
-    /// (who, day, spent) for every day of the week over 3x the seven days before and over $5.
+    /// (who, UTC day, spent) for every day with the dates of the week that is over $5 and over
+    /// 3x the average of the seven days before, counting only days from the spender's first key
+    /// on (so a first day is never a spike); a day's spend is the highest daily counter a sync
+    /// saw that UTC day.
     fn spikes(&self) -> BTreeSet<(String, String, Usd)> {
-        let mut daily: HashMap<String, [Usd; 14]> = HashMap::new();
+        let day_of = |t: DateTime<Utc>| t.timestamp().div_euclid(86_400);
+        let mut spenders: HashMap<String, (i64, HashMap<i64, Usd>)> = HashMap::new();
         for key in &self.team.keys {
             let who = self
                 .member_of(key)
                 .unwrap_or_else(|| format!("unowned key {}", key.name));
-            let days = daily.entry(who).or_insert([Usd::ZERO; 14]);
-            for (i, day) in days.iter_mut().enumerate() {
-                let d = i as i64 - 7;
-                *day = *day + self.spent(key, self.week.day_start(d), self.week.day_start(d + 1));
+            let (first, days) = spenders.entry(who).or_insert((i64::MAX, HashMap::new()));
+            *first = (*first).min(day_of(key.created_at));
+            let mut counters: HashMap<i64, Usd> = HashMap::new();
+            for t in sync_times().into_iter().filter(|t| key.exists_at(*t)) {
+                let day = counters.entry(day_of(t)).or_default();
+                *day = (*day).max(key.usage_at(t).daily);
+            }
+            for (day, spent) in counters {
+                let sum = days.entry(day).or_default();
+                *sum = *sum + spent;
             }
         }
+        let monday = day_of(self.week.monday().and_hms_opt(0, 0, 0).unwrap().and_utc());
         let mut spikes = BTreeSet::new();
-        for (who, days) in daily {
-            for d in 7..14 {
-                let trailing: i64 = days[d - 7..d].iter().map(|u| u.micros()).sum();
-                let spent = days[d];
-                if spent > Usd::from_dollars(5) && spent.micros() * 7 > 3 * trailing {
-                    let day = self.week.monday() + Duration::days(d as i64 - 7);
-                    spikes.insert((who.clone(), day.to_string(), spent));
+        for (who, (first, days)) in spenders {
+            let on = |d: i64| days.get(&d).copied().unwrap_or(Usd::ZERO);
+            for day in monday..monday + 7 {
+                let from = (day - 7).max(first);
+                if from >= day {
+                    continue;
+                }
+                let history: i64 = (from..day).map(|d| on(d).micros()).sum();
+                let spent = on(day);
+                if spent > Usd::from_dollars(5) && spent.micros() * (day - from) > 3 * history {
+                    let date = self.week.monday() + Duration::days(day - monday);
+                    spikes.insert((who.clone(), date.to_string(), spent));
                 }
             }
         }
@@ -504,6 +520,21 @@ fn spikes_are_found(digest: &Digest, expected: &Expected<'_>) {
     assert!(named(member(SPIKING[0]), "2026-12-02"));
     assert!(named(member(SPIKING[1]), "2026-11-30"));
     assert!(named(Spender::UnownedKey("shared-1".into()), "2026-12-04"));
+    // Keys created this week: their first day is not a spike, whatever they spent.
+    for member in CREATED_THIS_WEEK {
+        let key = expected
+            .team
+            .keys
+            .iter()
+            .find(|k| k.owner == Some(member))
+            .expect("a key");
+        let first = key.created_at.date_naive().to_string();
+        assert!(!named(member_spender(expected, member), &first), "{first}");
+    }
+}
+
+fn member_spender(expected: &Expected<'_>, member: usize) -> Spender {
+    Spender::Member(expected.team.members[member].clone())
 }
 
 fn reminders_are_listed(digest: &Digest, team: &SyntheticTeam) {

@@ -201,7 +201,7 @@ pub fn spike_rule(digest: &Digest) -> String {
             .to_string()
     };
     format!(
-        "a day over {times}x the usual daily spend (the 7 days before) and over {}",
+        "a UTC day over {times}x the usual daily spend (the average of the 7 days before, counting only days since the first key was made; a first day is never a spike) and over {}",
         usd(digest.spike_rule.min)
     )
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::digest::{SpikeRule, first_key_day};
 use super::{Member, Team, TeamError};
 use crate::clock::{days, earlier_by};
 use crate::domain::DaySpend;
@@ -65,17 +66,6 @@ pub fn credits_low(
         daily_burn,
         runway_days: runway,
     })
-}
-
-/// Whether `today` is a spike against the previous days' spend: above `factor_percent`% of the
-/// average and above `minimum`. No history means no spike.
-pub fn is_spike(today: Usd, previous_days: &[Usd], factor_percent: i64, minimum: Usd) -> bool {
-    if previous_days.is_empty() || today <= minimum {
-        return false;
-    }
-    let total: Usd = previous_days.iter().copied().sum();
-    let average = total.micros() / previous_days.len() as i64;
-    i128::from(today.micros()) * 100 > i128::from(average) * i128::from(factor_percent)
 }
 
 /// Spend per key per day: `day -> key -> spent`.
@@ -147,6 +137,10 @@ impl Team {
             .daily_spend_since(earlier_by(self.now(), days(7)))
             .await?;
         let days = by_day(&spend);
+        let rule = SpikeRule {
+            factor_percent,
+            min: minimum,
+        };
         let mut spikes = Vec::new();
         for member in self.store.members().await? {
             let keys = self.store.keys_of_member(member.id).await?;
@@ -164,13 +158,14 @@ impl Team {
             let Some(spent_today) = spent_on(today) else {
                 continue;
             };
-            let previous: Vec<Usd> = (today - 7..today).filter_map(spent_on).collect();
-            if is_spike(spent_today, &previous, factor_percent, minimum) {
-                let total: Usd = previous.iter().copied().sum();
+            let since = first_key_day(&keys);
+            if let Some(usual) = rule.judge(today, since, spent_today, |day| {
+                spent_on(day).unwrap_or(Usd::ZERO)
+            }) {
                 spikes.push(Spike {
                     member,
                     today: spent_today,
-                    usual: Usd::from_micros(total.micros() / previous.len() as i64),
+                    usual,
                 });
             }
         }
@@ -200,17 +195,5 @@ mod tests {
         assert_eq!(runway.runway_days, Some(5));
         assert!(credits_low(credits(50), usd(1), usd(20), 7).is_none());
         assert!(credits_low(credits(50), Usd::ZERO, usd(20), 7).is_none());
-    }
-
-    #[test]
-    fn a_spike_needs_history_a_factor_and_a_minimum() {
-        let history = [usd(1), usd(1), usd(1)];
-        assert!(is_spike(usd(10), &history, 300, usd(5)));
-        assert!(!is_spike(usd(2), &history, 300, usd(1)), "under the factor");
-        assert!(
-            !is_spike(usd(4), &history, 300, usd(5)),
-            "under the minimum"
-        );
-        assert!(!is_spike(usd(10), &[], 300, usd(5)), "no history");
     }
 }

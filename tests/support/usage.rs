@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use openrouter_team_bot::domain::DaySpend;
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::{ApiKey, KeyHash, Usage};
 use openrouter_team_bot::reset::LimitReset;
@@ -310,6 +311,7 @@ impl SyntheticTeam {
         };
         let mut keys = Vec::new();
         let mut breaches = Vec::new();
+        let mut daily_spend = Vec::new();
         let mut peaks = std::collections::HashMap::new();
         for key in &self.keys {
             // As a sync records it: marked deleted by the first sync that no longer lists it.
@@ -332,6 +334,21 @@ impl SyntheticTeam {
                     .map(|at| last_seen(key, sync_times, *at).map(|t| key.usage_at(t).total))
                     .collect(),
             );
+            // Each UTC day's highest daily counter, as the syncs stored it.
+            let mut days: std::collections::BTreeMap<i64, Usd> = Default::default();
+            for t in sync_times
+                .iter()
+                .copied()
+                .filter(|t| *t >= plan.daily_from && *t <= now && key.exists_at(*t))
+            {
+                let day = days.entry(t.timestamp().div_euclid(86_400)).or_default();
+                *day = (*day).max(key.usage_at(t).daily);
+            }
+            daily_spend.extend(days.into_iter().map(|(day, spent)| DaySpend {
+                key_hash: key.hash.clone(),
+                day,
+                spent,
+            }));
             // As the database answers: every sync up to the status time that saw the key's
             // window at or over its limit, and the most of the limit the week's syncs saw used.
             if let Some(limit) = key.limit.filter(|l| *l > Usd::ZERO) {
@@ -386,6 +403,7 @@ impl SyntheticTeam {
             readings,
             breaches,
             peaks,
+            daily_spend,
             top_ups: Vec::new(),
             recorded: sync_times
                 .iter()

@@ -3,34 +3,28 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use super::{
     AtLimit, CreditRunway, Digest, DigestData, DigestPlan, DigestSettings, EXPIRING_WITHIN_DAYS,
     ExpiringKey, IdleKey, LimitReached, LimitUse, MemberLine, OpenRouterFigures, Spender, Spike,
-    TOP_MODELS, UnownedSpend, WeekSpend,
+    SpikeRule, TOP_MODELS, UnownedSpend, WeekSpend, first_key_day, utc_date, utc_day,
 };
 use crate::clock::{days, later_by};
 use crate::domain::{MemberName, MemberStatus, TeamKey};
 use crate::money::Usd;
 use crate::reset::BudgetWindow;
 
-/// Days of daily spend kept per spender: the previous week and the digest's week.
-const DAYS: i64 = 14;
-
 /// One key's figures for the digest.
 struct KeySpend<'a> {
     key: &'a TeamKey,
     spend: WeekSpend,
-    /// Spend per local day, from the previous week's Monday.
-    daily: [Usd; DAYS as usize],
 }
 
 /// What belongs to one member.
 #[derive(Default)]
 struct Holdings<'a> {
     spend: WeekSpend,
-    daily: [Usd; DAYS as usize],
     keys: Vec<&'a TeamKey>,
 }
 
@@ -56,31 +50,26 @@ impl Digest {
         let mut holdings: Vec<Holdings> =
             data.members.iter().map(|_| Holdings::default()).collect();
         let mut unowned = UnownedSpend::default();
-        let mut unowned_daily: Vec<(&TeamKey, [Usd; DAYS as usize])> = Vec::new();
+        let mut unowned_keys: Vec<&TeamKey> = Vec::new();
         for ks in &key_spends {
             total.add(ks.spend);
             match ks.key.member_id.and_then(|id| member_ids.get(&id)) {
                 Some(&i) => {
                     let held = &mut holdings[i];
                     held.spend.add(ks.spend);
-                    for (sum, day) in held.daily.iter_mut().zip(ks.daily) {
-                        *sum = *sum + day;
-                    }
                     held.keys.push(ks.key);
                 }
                 None => {
                     unowned.spend.add(ks.spend);
                     unowned.keys += 1;
-                    unowned_daily.push((ks.key, ks.daily));
+                    unowned_keys.push(ks.key);
                 }
             }
         }
 
         let mut members = Vec::new();
         let mut spikes = Vec::new();
-        let days: Vec<NaiveDate> = (0..DAYS)
-            .map(|d| week.monday() + Duration::days(d - 7))
-            .collect();
+        let daily = DailySpend::of(data);
         for (member, held) in data.members.iter().zip(&holdings) {
             let spent_anything = held.spend != WeekSpend::default();
             if member.status == MemberStatus::Departed && !spent_anything {
@@ -107,11 +96,11 @@ impl Digest {
                     .map(|key| key.access),
             });
             let spender = Spender::Member(member.name.clone());
-            spikes.extend(settings.spikes.spikes(&spender, &dated(&days, &held.daily)));
+            spikes.extend(daily.spikes(&settings.spikes, &spender, &held.keys));
         }
-        for (key, daily) in &unowned_daily {
+        for key in &unowned_keys {
             let spender = Spender::UnownedKey(key.name.clone());
-            spikes.extend(settings.spikes.spikes(&spender, &dated(&days, daily)));
+            spikes.extend(daily.spikes(&settings.spikes, &spender, &[key]));
         }
         members.sort_by(|a, b| {
             b.spend
@@ -183,23 +172,62 @@ impl DigestData {
 
 fn key_spend<'a>(data: &DigestData, key: &'a TeamKey) -> KeySpend<'a> {
     let r = &data.readings;
-    let mut daily = [Usd::ZERO; DAYS as usize];
-    for (i, day) in daily.iter_mut().enumerate() {
-        let from = i as i64 - 7;
-        *day = r.spent(key, DigestPlan::day(from), DigestPlan::day(from + 1));
-    }
     KeySpend {
         key,
         spend: WeekSpend {
             this_week: r.spent(key, DigestPlan::day(0), DigestPlan::day(7)),
             last_week: r.spent(key, DigestPlan::day(-7), DigestPlan::day(0)),
         },
-        daily,
     }
 }
 
-fn dated(days: &[NaiveDate], spent: &[Usd]) -> Vec<(NaiveDate, Usd)> {
-    days.iter().copied().zip(spent.iter().copied()).collect()
+/// Each key's spend per UTC day, as the live spike alert reads it: the highest daily counter
+/// a sync saw that day.
+struct DailySpend<'a> {
+    by_day: HashMap<i64, HashMap<&'a str, Usd>>,
+    /// The UTC days with the dates of the week's local Monday to Sunday.
+    week_days: Vec<i64>,
+}
+
+impl<'a> DailySpend<'a> {
+    fn of(data: &'a DigestData) -> DailySpend<'a> {
+        let mut by_day: HashMap<i64, HashMap<&str, Usd>> = HashMap::new();
+        for row in &data.daily_spend {
+            by_day
+                .entry(row.day)
+                .or_default()
+                .insert(row.key_hash.as_str(), row.spent);
+        }
+        let monday = utc_day(data.plan.week.monday());
+        DailySpend {
+            by_day,
+            week_days: (monday..monday + 7).collect(),
+        }
+    }
+
+    /// The spikes of the week of a spender holding `keys`, by the rule the live alert applies.
+    fn spikes(&self, rule: &SpikeRule, spender: &Spender, keys: &[&TeamKey]) -> Vec<Spike> {
+        let spent_on = |day: i64| -> Usd {
+            self.by_day.get(&day).map_or(Usd::ZERO, |keys_spend| {
+                keys.iter()
+                    .filter_map(|k| keys_spend.get(k.hash.as_str()).copied())
+                    .sum()
+            })
+        };
+        let since = first_key_day(keys.iter().copied());
+        self.week_days
+            .iter()
+            .filter_map(|&day| {
+                let spent = spent_on(day);
+                rule.judge(day, since, spent, spent_on).map(|usual| Spike {
+                    spender: spender.clone(),
+                    day: utc_date(day),
+                    spent,
+                    usual,
+                })
+            })
+            .collect()
+    }
 }
 
 fn alive_at(key: &TeamKey, at: DateTime<Utc>) -> bool {

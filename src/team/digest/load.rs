@@ -56,6 +56,7 @@ pub async fn load_digest_data(
     let top_ups = store
         .approved_top_ups_between(plan.breaches_from, plan.status_at)
         .await?;
+    let daily_spend = store.daily_spend_since(plan.daily_from).await?;
     let recorded = store
         .snapshots_taken_between(week.start(), week.end())
         .await?
@@ -70,6 +71,7 @@ pub async fn load_digest_data(
         readings,
         breaches,
         peaks,
+        daily_spend,
         top_ups,
         recorded,
         pending_requests,

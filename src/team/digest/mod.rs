@@ -21,10 +21,10 @@ pub use crate::domain::UsageReadings;
 pub use activity::{ModelActivity, ModelSpend, fetch_activity};
 pub use load::{build_digest, fetch_openrouter_figures, load_digest_data};
 pub use plan::DigestPlan;
-pub use spikes::{Spender, Spike, SpikeRule};
+pub use spikes::{Spender, Spike, SpikeRule, first_key_day, utc_date, utc_day};
 pub use week::{DigestWeek, InvalidWeek};
 
-use crate::domain::{Access, Member, MemberName, SnapshotRow, TeamKey, TopUp};
+use crate::domain::{Access, DaySpend, Member, MemberName, SnapshotRow, TeamKey, TopUp};
 use crate::money::Usd;
 use crate::openrouter::Credits;
 use crate::reset::LimitReset;
@@ -61,6 +61,8 @@ pub struct DigestData {
     /// The largest share of its limit (whole percent) each key used in one of its budget
     /// windows, by the snapshots of the week up to `status_at`.
     pub peaks: HashMap<String, i64>,
+    /// Each key's spend per UTC day from the seventh day before the week's Monday on.
+    pub daily_spend: Vec<DaySpend>,
     /// Top-ups approved for windows from `breaches_from` on.
     pub top_ups: Vec<TopUp>,
     /// Whether any usage was recorded (a sync stored snapshots) during the week.

@@ -24,6 +24,9 @@ pub struct DigestPlan {
     pub idle_from: DateTime<Utc>,
     /// The start of the last seven days before `status_at`, whose spend is the burn rate.
     pub burn_from: DateTime<Utc>,
+    /// Midnight UTC of the seventh day before the week's Monday: where the daily spend that
+    /// spikes are judged by starts.
+    pub daily_from: DateTime<Utc>,
     /// The start of the earliest budget window (OpenRouter's, in UTC) that overlaps the week:
     /// where "At or over limit" starts looking.
     pub breaches_from: DateTime<Utc>,
@@ -38,6 +41,9 @@ impl DigestPlan {
             status_at,
             idle_from: earlier_by(status_at, days(idle_key_days)),
             burn_from: earlier_by(status_at, days(7)),
+            daily_from: (week.monday() - chrono::Duration::days(7))
+                .and_time(chrono::NaiveTime::MIN)
+                .and_utc(),
             breaches_from: [LimitReset::Weekly, LimitReset::Monthly]
                 .into_iter()
                 .map(|reset| reset.window_at(week.start()).start)
