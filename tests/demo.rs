@@ -49,7 +49,9 @@ const STORY: &[&str] = &[
     "Budget of mia",
     "Budget alert: mia at 104% of its limit",
     "100% threshold crossed",
-    "Mia clicks [Request top-up] on the DM \"Budget alert: mia at 104% of its limit\"",
+    // The DM speaks to Mia; the channel's card speaks of her.
+    "You have used 104% of your $10.00 daily limit: OpenRouter refuses your key's requests until the limit",
+    "Mia clicks [Request top-up] on the DM \"Your budget: 104% used\"",
     "Top-up #1 of $10.00 for team:mia:r1 sent to the admins",
     "Erik clicks [Approve top-up] on the post \"Top-up request #1\" in #key-approvals",
     "Top-up #1 approved and applied",

@@ -605,13 +605,19 @@ on_each_database!(
                 && last.contains("the gateway refuses them"),
             "{last}"
         );
-        let dms = h
+        let dms: Vec<String> = h
             .discord
             .dms_to(MIA)
             .into_iter()
-            .filter(|m| m.embed_text().starts_with("Budget alert"))
-            .count();
-        assert_eq!(dms, 3, "each alert is also sent to Mia");
+            .map(|m| m.embed_text())
+            .filter(|text| text.starts_with("Your budget"))
+            .collect();
+        assert_eq!(dms.len(), 3, "each alert is also sent to Mia");
+        assert!(
+            dms[2].contains("You have used 99% of your $0.05 daily limit: the gateway refuses your requests until the limit resets <t:"),
+            "{}",
+            dms[2]
+        );
 
         // The week's digest lists Mia on the shared key, with the ledger's top model.
         h.clock

@@ -4,6 +4,7 @@ mod support;
 
 use chrono::Duration;
 use fakes::openrouter::{Usage, Usd};
+use openrouter_team_bot::clock::Clock;
 use support::bot::*;
 
 fn spent(dollars_cents: i64) -> Usage {
@@ -98,9 +99,27 @@ on_each_database!(
             .discord
             .dms_to(MIA)
             .into_iter()
-            .filter(|m| m.embed_text().starts_with("Budget alert"))
+            .filter(|m| m.embed_text().starts_with("Your budget"))
             .collect();
         assert_eq!(dms.len(), 3, "each alert is also DMed");
+        // The DM speaks to the member, with the reset as a Discord timestamp.
+        let at_limit = dms[2].embed_text();
+        let tomorrow = (h.clock.now() + Duration::days(1))
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp();
+        assert!(
+            at_limit.contains(&format!(
+                "You have used 120% of your $10.00 daily limit: OpenRouter refuses your key's requests until the limit resets <t:{tomorrow}:R>."
+            )),
+            "{at_limit}"
+        );
+        assert!(
+            !at_limit.contains("Member:"),
+            "not the channel's third person: {at_limit}"
+        );
         assert!(
             alerts[0].button("Request top-up").is_none(),
             "no top-up at 50 %"

@@ -14,7 +14,7 @@ use super::types::Channels;
 use std::collections::HashSet;
 
 use super::digest::digest_message_parts;
-use crate::domain::count_of;
+use crate::domain::{Access, count_of};
 use crate::jobs::{Directory, Notifier};
 use crate::report::DigestChart;
 use crate::team::DiscordId;
@@ -128,6 +128,67 @@ pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
         )
 }
 
+/// The budget alert as the member's own DM: spoken to them, saying what happens now and when
+/// the limit resets.
+pub fn member_budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
+    let limit = format!("{} {} limit", alert.limit, alert.key.reset.adjective());
+    let resets = alert.window.end.map(render::relative);
+    let refused_by = match alert.key.access {
+        Access::Gateway => "the gateway refuses your requests",
+        Access::Key => "OpenRouter refuses your key's requests",
+    };
+    let mut description = if alert.threshold >= 100 {
+        match &resets {
+            Some(resets) => format!(
+                "You have used {}% of your {limit}: {refused_by} until the limit resets {resets}.",
+                alert.percent
+            ),
+            None => format!(
+                "You have used {}% of your {limit}: {refused_by} until an admin raises it.",
+                alert.percent
+            ),
+        }
+    } else {
+        match &resets {
+            Some(resets) => format!(
+                "You have used {}% of your {limit}; it resets {resets}.",
+                alert.percent
+            ),
+            None => format!("You have used {}% of your {limit}.", alert.percent),
+        }
+    };
+    if alert.offers_top_up() {
+        description.push_str(" If you need more before then, ask the admins for a top-up below.");
+    }
+    let color = if alert.threshold >= 100 {
+        render::RED
+    } else if alert.threshold >= 80 {
+        render::YELLOW
+    } else {
+        render::BLUE
+    };
+    let mut embed = CreateEmbed::new()
+        .title(format!("Your budget: {}% used", alert.percent))
+        .color(color)
+        .description(format!(
+            "{} {description}",
+            render::progress_bar(alert.percent)
+        ))
+        .field("Key", render::key_name(&alert.key.name), true)
+        .field(
+            "Spent",
+            format!("{} {}", alert.spent, window_words(alert)),
+            true,
+        );
+    if let Some(end) = alert.window.end {
+        embed = embed.field("Resets", render::when(end), true);
+        if let Ok(at) = serenity::Timestamp::from_unix_timestamp(end.timestamp()) {
+            embed = embed.timestamp(at);
+        }
+    }
+    embed
+}
+
 fn top_up_button(alert: &BudgetAlert) -> Vec<CreateActionRow> {
     let id = Action::OpenTopUpForm(alert.key.hash.clone()).id();
     if !alert.offers_top_up() || alert.member.is_none() || id.len() > 100 {
@@ -156,7 +217,7 @@ impl Notifier for DiscordNotifier {
             dm(
                 &self.http,
                 serenity::UserId::new(user.0),
-                dm_message(embed, rows),
+                dm_message(member_budget_alert_embed(alert), rows),
             )
             .await;
         }

@@ -46,6 +46,11 @@ pub fn when(at: DateTime<Utc>) -> String {
     format!("<t:{}:f>", at.timestamp())
 }
 
+/// A moment as Discord shows it relative to the reader's now ("in 5 hours").
+pub fn relative(at: DateTime<Utc>) -> String {
+    format!("<t:{}:R>", at.timestamp())
+}
+
 /// A button that carries `action`.
 fn button(action: Action, label: &str, style: ButtonStyle) -> CreateButton {
     CreateButton::new(action.id()).label(label).style(style)
