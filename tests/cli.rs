@@ -1221,3 +1221,21 @@ async fn a_missing_database_file_is_created_with_a_warning_and_not_silently() {
         "{again}"
     );
 }
+
+#[tokio::test]
+async fn a_malformed_database_url_is_named_as_the_environment_variable() {
+    let fake = start_openrouter().await;
+    let operator = operator_with_database_url(&fake, "mysql://db.internal/team");
+    let run = operator.runs(&["check"]).await.failed();
+    assert!(
+        run.check_line("config")
+            .contains("setting `DATABASE_URL`: must start with sqlite://"),
+        "{run}"
+    );
+    assert_eq!(
+        run.error_line(),
+        "error: the environment variable DATABASE_URL has a problem (see above)",
+        "{run}"
+    );
+    assert_eq!(fake.request_count(Endpoint::ListKeys), 0);
+}

@@ -46,9 +46,13 @@ pub async fn check(
         Ok(config) => config,
         Err(e) => {
             Line::new("config", Err(e.to_string())).print();
-            return Err(AppError::Failed(
-                "the config file has a problem (see above)".into(),
-            ));
+            let problem = match e.environment_variable() {
+                Some(variable) => {
+                    format!("the environment variable {variable} has a problem (see above)")
+                }
+                None => "the config file has a problem (see above)".to_string(),
+            };
+            return Err(AppError::Failed(problem));
         }
     };
     let mut lines = vec![

@@ -61,6 +61,23 @@ pub enum ConfigError {
     UnsetIds { settings: Vec<&'static str> },
 }
 
+impl ConfigError {
+    /// The environment variable the problem is in, when it is one and not the config file.
+    pub fn environment_variable(&self) -> Option<&str> {
+        match self {
+            ConfigError::Invalid { setting, .. }
+                if !setting.is_empty()
+                    && setting
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') =>
+            {
+                Some(setting)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// "`a` is", "`a` and `b` are", "`a`, `b` and `c` are".
 fn unset_ids(settings: &[&str]) -> String {
     let named: Vec<String> = settings.iter().map(|s| format!("`{s}`")).collect();
