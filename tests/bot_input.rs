@@ -243,3 +243,25 @@ on_each_database!(
         assert_no_violations(&h);
     }
 );
+
+#[tokio::test]
+async fn the_tier_options_of_team_offer_the_configured_tiers() {
+    let h = Harness::start(support::db::sqlite().await).await;
+    let commands = h.discord.guild_commands().expect("commands registered");
+    let team = commands
+        .iter()
+        .find(|c| c["name"] == "team")
+        .expect("/team is registered");
+    for sub in ["link", "tier"] {
+        let options = team["options"]
+            .as_array()
+            .and_then(|subs| subs.iter().find(|s| s["name"] == sub))
+            .and_then(|s| s["options"].as_array())
+            .unwrap_or_else(|| panic!("/team {sub} has options"));
+        let tier = options
+            .iter()
+            .find(|o| o["name"] == "tier")
+            .unwrap_or_else(|| panic!("/team {sub} has a tier option"));
+        assert_eq!(tier["autocomplete"], true, "/team {sub} tier: {tier}");
+    }
+}

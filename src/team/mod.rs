@@ -190,6 +190,16 @@ impl Team {
         }
     }
 
+    /// The configured tiers' names, in the config's order.
+    pub fn tier_names(&self) -> Vec<String> {
+        self.rules
+            .tiers
+            .names()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
     /// What time it is for the team's rules.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()

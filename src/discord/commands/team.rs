@@ -18,6 +18,22 @@ pub async fn team(_ctx: Context<'_>) -> Result<(), BotError> {
     Ok(())
 }
 
+/// The configured tiers whose names contain what the admin has typed so far.
+async fn tier_choices(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let typed = partial.trim().to_lowercase();
+    let choices = ctx
+        .data()
+        .team
+        .tier_names()
+        .into_iter()
+        .filter(|name| name.to_lowercase().contains(&typed))
+        // Discord shows at most 25 choices.
+        .take(25)
+        .map(|name| serenity::AutocompleteChoice::new(name.clone(), name))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
 fn id(user: &serenity::User) -> DiscordId {
     DiscordId(user.id.get())
 }
@@ -28,7 +44,9 @@ pub async fn link(
     ctx: Context<'_>,
     #[description = "The Discord user"] user: serenity::User,
     #[description = "Their member name (used in key names)"] name: String,
-    #[description = "Their tier (default: from roles or the default tier)"] tier: Option<String>,
+    #[description = "Their tier (default: from roles or the default tier)"]
+    #[autocomplete = "tier_choices"]
+    tier: Option<String>,
 ) -> Result<(), BotError> {
     // A database write may wait: acknowledge within Discord's deadline first.
     ctx.defer_ephemeral().await?;
@@ -69,7 +87,9 @@ pub async fn unlink(
 pub async fn tier(
     ctx: Context<'_>,
     #[description = "The Discord user"] user: serenity::User,
-    #[description = "The tier"] tier: String,
+    #[description = "The tier"]
+    #[autocomplete = "tier_choices"]
+    tier: String,
 ) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
     ctx.defer_ephemeral().await?;
