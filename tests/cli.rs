@@ -487,17 +487,17 @@ on_each_database!(
             .iter()
             .find(|k| k["name"] == key_name(50).as_str())
             .expect("key 50 is listed");
-        assert_eq!(fifty["usage_today_usd"], 0.5);
-        assert_eq!(fifty["usage_month_usd"], 5.0);
-        assert_eq!(fifty["limit_usd"], 10.0);
+        assert_eq!(fifty["usage_today_micros"], 500_000);
+        assert_eq!(fifty["usage_month_micros"], 5_000_000);
+        assert_eq!(fifty["limit_micros"], 10_000_000);
         assert_eq!(fifty["limit_reset"], "daily");
         assert_eq!(fifty["disabled"], true);
         let (day, week, month) = account_totals();
         let totals = &doc["totals"];
         assert_eq!(totals["keys"], ACCOUNT_KEYS);
-        assert_eq!(totals["usage_today_usd"], day.to_api());
-        assert_eq!(totals["usage_week_usd"], week.to_api());
-        assert_eq!(totals["usage_month_usd"], month.to_api());
+        assert_eq!(totals["usage_today_micros"], day.micros());
+        assert_eq!(totals["usage_week_micros"], week.micros());
+        assert_eq!(totals["usage_month_micros"], month.micros());
 
         let run = operator
             .runs(&["keys", "list", "--format", "csv"])
@@ -551,7 +551,13 @@ on_each_database!(
         assert!(run.stderr.contains("last sync"), "{run}");
 
         let run = operator.runs(&["keys", "list"]).await.succeeded();
-        assert!(run.stdout.contains("As stored at the last sync."), "{run}");
+        assert!(
+            run.stdout.contains("As stored at the last sync: synced ")
+                && run
+                    .stdout
+                    .contains("today, this week and this month are as of then."),
+            "{run}"
+        );
     }
 );
 

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::app::{self, AppError};
 use crate::config::Config;
-use crate::domain::count_len;
+use crate::domain::{count_len, count_of};
 use crate::money::Usd;
 use crate::openrouter::{ApiKey, Usage, list_all_keys};
 use crate::reset::LimitReset;
@@ -87,6 +87,7 @@ pub async fn list_keys(config: &Config, format: KeyFormat, stored: bool) -> Resu
         .filter_map(|k| Some((k.hash.as_str(), members.get(&k.member_id?)?.clone())))
         .collect();
     let live = !stored && config.management_key().is_ok();
+    let last_sync = known.iter().filter_map(|k| k.synced_at).max();
     let rows: Vec<KeyRow> = if live {
         let api = app::management_api(config)?;
         let keys = list_all_keys(api.as_ref(), &app::key_listing(config)).await?;
@@ -108,7 +109,7 @@ pub async fn list_keys(config: &Config, format: KeyFormat, stored: bool) -> Resu
     let mut rows = rows;
     rows.sort_by(|a, b| (&a.member, &a.name).cmp(&(&b.member, &b.name)));
     let text = match format {
-        KeyFormat::Table => render_table(&rows, live),
+        KeyFormat::Table => render_table(&rows, &source_words(live, last_sync, Utc::now())),
         KeyFormat::Json => render_json(&rows),
         KeyFormat::Csv => render_csv(&rows),
     };
@@ -158,7 +159,36 @@ fn totals(rows: &[KeyRow]) -> (Usd, Usd, Usd) {
 }
 
 /// An aligned text table with a totals line.
-pub fn render_table(rows: &[KeyRow], live: bool) -> String {
+/// Where the figures come from and how old they are, for the table's last line.
+pub fn source_words(live: bool, last_sync: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    if live {
+        return format!("Live from OpenRouter at {} UTC.", now.format("%H:%M"));
+    }
+    match last_sync {
+        Some(at) => format!(
+            "As stored at the last sync: synced {}, {}; today, this week and this month are as of then.",
+            at.format("%Y-%m-%d %H:%M UTC"),
+            ago(now - at)
+        ),
+        None => "No sync has run yet, so no spend is stored: run `openrouter-team-bot sync` once (or `run`) to read every key's spend from OpenRouter.".to_string(),
+    }
+}
+
+/// "just now", "5 minutes ago", "3 hours ago", "2 days ago".
+fn ago(elapsed: chrono::TimeDelta) -> String {
+    let minutes = elapsed.num_minutes().max(0);
+    if minutes < 1 {
+        "just now".to_string()
+    } else if minutes < 60 {
+        format!("{} ago", count_of(minutes, "minute"))
+    } else if minutes < 48 * 60 {
+        format!("{} ago", count_of(minutes / 60, "hour"))
+    } else {
+        format!("{} ago", count_of(minutes / (24 * 60), "day"))
+    }
+}
+
+pub fn render_table(rows: &[KeyRow], source: &str) -> String {
     let header = [
         "MEMBER", "NAME", "LABEL", "TODAY", "WEEK", "MONTH", "LIMIT", "STATE",
     ];
@@ -207,18 +237,10 @@ pub fn render_table(rows: &[KeyRow], live: bool) -> String {
     let owned = rows.iter().filter(|r| r.member.is_some()).count();
     let _ = writeln!(
         out,
-        "\n{} ({} owned by members, {} unowned); spent today {day}, this week {week}, this month {month}. {}",
+        "\n{} ({} owned by members, {} unowned); spent today {day}, this week {week}, this month {month}. {source}",
         count_len(rows.len(), "key"),
         owned,
         rows.len() - owned,
-        if live {
-            format!(
-                "Live from OpenRouter at {} UTC.",
-                Utc::now().format("%H:%M")
-            )
-        } else {
-            "As stored at the last sync.".to_string()
-        }
     );
     out
 }
@@ -232,11 +254,11 @@ pub fn render_json(rows: &[KeyRow]) -> String {
                 "member": r.member,
                 "name": r.name,
                 "label": r.label,
-                "usage_today_usd": r.usage.daily.to_api(),
-                "usage_week_usd": r.usage.weekly.to_api(),
-                "usage_month_usd": r.usage.monthly.to_api(),
-                "usage_total_usd": r.usage.total.to_api(),
-                "limit_usd": r.limit.map(Usd::to_api),
+                "usage_today_micros": r.usage.daily.micros(),
+                "usage_week_micros": r.usage.weekly.micros(),
+                "usage_month_micros": r.usage.monthly.micros(),
+                "usage_total_micros": r.usage.total.micros(),
+                "limit_micros": r.limit.map(Usd::micros),
                 "limit_reset": r.reset.as_str(),
                 "disabled": r.disabled,
             })
@@ -247,9 +269,9 @@ pub fn render_json(rows: &[KeyRow]) -> String {
         "keys": keys,
         "totals": {
             "keys": rows.len(),
-            "usage_today_usd": day.to_api(),
-            "usage_week_usd": week.to_api(),
-            "usage_month_usd": month.to_api(),
+            "usage_today_micros": day.micros(),
+            "usage_week_micros": week.micros(),
+            "usage_month_micros": month.micros(),
         }
     });
     format!(
@@ -278,4 +300,26 @@ pub fn render_csv(rows: &[KeyRow]) -> String {
         let _ = writeln!(out, "{}", fields.join(","));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeDelta, TimeZone};
+
+    #[test]
+    fn stored_figures_say_when_they_were_synced() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 3, 13, 5, 0).unwrap();
+        assert_eq!(
+            source_words(false, Some(now - TimeDelta::hours(3)), now),
+            "As stored at the last sync: synced 2026-12-03 10:05 UTC, 3 hours ago; today, this week and this month are as of then."
+        );
+        assert!(source_words(false, None, now).starts_with("No sync has run yet"));
+        assert_eq!(ago(TimeDelta::minutes(1)), "1 minute ago");
+        assert_eq!(ago(TimeDelta::days(4)), "4 days ago");
+        assert_eq!(
+            source_words(true, None, now),
+            "Live from OpenRouter at 13:05 UTC."
+        );
+    }
 }
