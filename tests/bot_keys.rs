@@ -247,9 +247,25 @@ on_each_database!(
             )
             .await;
         assert!(
-            missing.text().contains("is not on the team roster"),
+            missing.text().contains(
+                "is not on the team roster yet: link them first with `/team link user:@… name:…`"
+            ),
             "{}",
             missing.text()
+        );
+        // Adopting a key for someone not on the roster says what to run first.
+        let adopt = h
+            .runs(
+                SlashCommand::new(DANA, "team")
+                    .subcommand("adopt")
+                    .user("user", OLU)
+                    .string("key_hash", "abc123"),
+            )
+            .await;
+        assert!(
+            adopt.text().contains("link them first with `/team link"),
+            "{}",
+            adopt.text()
         );
     }
 );

@@ -162,11 +162,16 @@ impl Team {
 
     /// The active member linked to this Discord account, or a message saying there is none.
     pub async fn linked_member(&self, user: DiscordId) -> Result<Member, TeamError> {
-        self.store
-            .member_by_discord_id(user)
-            .await?
-            .filter(|m| m.status == MemberStatus::Active)
-            .ok_or_else(|| TeamError::user(format!("<@{user}> is not on the team roster.")))
+        match self.store.member_by_discord_id(user).await? {
+            Some(member) if member.status == MemberStatus::Active => Ok(member),
+            Some(member) => Err(TeamError::user(format!(
+                "<@{user}> ({}) left the server and is no longer on the team: if they are back, link them again first with `/team link user:@… name:{}`.",
+                member.name, member.name
+            ))),
+            None => Err(TeamError::user(format!(
+                "<@{user}> is not on the team roster yet: link them first with `/team link user:@… name:…` (their member name, used in key names), then run this again. They can also ask for a key themselves with /mykey."
+            ))),
+        }
     }
 
     fn known_tier(&self, tier: &str) -> Result<&super::Tier, TeamError> {
