@@ -73,6 +73,20 @@ fn config_for(openrouter: &FakeOpenRouter, database_url: &str) -> String {
     set(&text, "max_attempts", &MAX_ATTEMPTS.to_string())
 }
 
+/// [`config_for`] with the Discord ids filled in (no Discord to reach: no token is given).
+fn config_with_ids(openrouter: &FakeOpenRouter, database_url: &str) -> String {
+    let mut text = config_for(openrouter, database_url);
+    for (key, value) in [
+        ("guild_id", GUILD),
+        ("approvals_channel_id", APPROVALS),
+        ("alerts_channel_id", ALERTS),
+        ("reports_channel_id", REPORTS),
+    ] {
+        text = set(&text, key, &value.to_string());
+    }
+    text
+}
+
 /// [`config_for`] with the Discord settings of the fake Discord's guild.
 fn config_with_discord(
     discord: &FakeDiscord,
@@ -690,7 +704,7 @@ on_each_database!(
     check_with_a_regular_key_says_a_management_key_is_needed,
     |db| async move {
         let fake = start_openrouter().await;
-        let operator = Operator::with_config(&config_for(&fake, &db.url))
+        let operator = Operator::with_config(&config_with_ids(&fake, &db.url))
             .env("OPENROUTER_MANAGEMENT_KEY", &fake.regular_key());
 
         let run = operator.runs(&["check"]).await.failed();
@@ -778,7 +792,19 @@ async fn check_of_the_example_config_without_credentials_names_both_variables() 
         .await
         .failed();
 
-    assert!(run.check_line("config").starts_with("ok "), "{run}");
+    // Every id still 0 is named at once, and nothing is contacted before they are filled in.
+    assert!(
+        run.check_line("config").starts_with(
+            "FAIL  config      `discord.guild_id`, `discord.approvals_channel_id`, `discord.alerts_channel_id` and `discord.reports_channel_id` are still 0 in the config file"
+        ),
+        "{run}"
+    );
+    assert!(
+        !run.stdout
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some("database")),
+        "the database is not opened before the ids are filled in: {run}"
+    );
     let openrouter = run.check_line("openrouter");
     assert!(
         openrouter.starts_with("FAIL  openrouter  `OPENROUTER_MANAGEMENT_KEY` is not set"),
@@ -793,7 +819,7 @@ async fn check_of_the_example_config_without_credentials_names_both_variables() 
             .starts_with("FAIL  discord     `DISCORD_TOKEN` is not set"),
         "{run}"
     );
-    assert_eq!(run.error_line(), "error: 2 of 4 checks failed", "{run}");
+    assert_eq!(run.error_line(), "error: 3 of 3 checks failed", "{run}");
     let left_behind: Vec<_> = std::fs::read_dir(operator.dir.path())
         .expect("the folder is readable")
         .collect();
@@ -929,7 +955,7 @@ async fn an_unknown_output_format_is_refused_with_the_choices() {
 
 /// An operator whose config points at `fake` and whose `DATABASE_URL` is `url`.
 fn operator_with_database_url(fake: &FakeOpenRouter, url: &str) -> Operator {
-    Operator::with_config(&config_for(fake, "sqlite://overridden.db"))
+    Operator::with_config(&config_with_ids(fake, "sqlite://overridden.db"))
         .env("OPENROUTER_MANAGEMENT_KEY", &fake.management_key())
         .env("DATABASE_URL", url)
 }

@@ -390,7 +390,7 @@ impl Config {
 
     /// Fails, naming every one of them, when any Discord id the bot needs is still 0, as in
     /// the example config.
-    fn ids_set(&self) -> Result<(), ConfigError> {
+    pub fn ids_set(&self) -> Result<(), ConfigError> {
         let d = &self.discord;
         let settings: Vec<&'static str> = [
             ("discord.guild_id", d.guild_id),
