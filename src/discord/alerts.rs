@@ -55,6 +55,17 @@ fn window_words(alert: &BudgetAlert) -> &'static str {
     }
 }
 
+/// A budget alert's colour: red at the limit, yellow from 80 %, blue below.
+fn alert_color(alert: &BudgetAlert) -> u32 {
+    if alert.threshold >= 100 {
+        render::RED
+    } else if alert.threshold >= 80 {
+        render::YELLOW
+    } else {
+        render::BLUE
+    }
+}
+
 /// The embed of a budget alert.
 pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
     let who = alert
@@ -65,13 +76,7 @@ pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
             None => m.name.to_string(),
         })
         .unwrap_or_else(|| "nobody (unowned key)".into());
-    let color = if alert.threshold >= 100 {
-        render::RED
-    } else if alert.threshold >= 80 {
-        render::YELLOW
-    } else {
-        render::BLUE
-    };
+    let color = alert_color(alert);
     CreateEmbed::new()
         .title(render::truncate(
             &{
@@ -160,13 +165,7 @@ pub fn member_budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
     if alert.offers_top_up() {
         description.push_str(" If you need more before then, ask the admins for a top-up below.");
     }
-    let color = if alert.threshold >= 100 {
-        render::RED
-    } else if alert.threshold >= 80 {
-        render::YELLOW
-    } else {
-        render::BLUE
-    };
+    let color = alert_color(alert);
     let mut embed = CreateEmbed::new()
         .title(format!("Your budget: {}% used", alert.percent))
         .color(color)

@@ -14,13 +14,18 @@ use crate::team::digest::{
 /// small spend never reads as nothing. Files for programs (CSV, JSON) keep every micro-dollar.
 pub fn usd(amount: Usd) -> String {
     let micros = amount.micros();
-    let cents = (i128::from(micros) + i128::from(micros.signum()) * 5_000) / 10_000;
+    let cents = nearest_cents(micros);
     if cents == 0 && micros != 0 {
         return amount.to_string();
     }
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.unsigned_abs();
     format!("{sign}${}.{:02}", cents / 100, cents % 100)
+}
+
+/// Micro-dollars to the nearest cent, halves away from zero.
+fn nearest_cents(micros: i64) -> i128 {
+    (i128::from(micros) + i128::from(micros.signum()) * 5_000) / 10_000
 }
 
 /// An amount with its sign: `+$2.00`, `-$1.50`, `$0.00`.
@@ -41,8 +46,7 @@ pub fn other_models_percent(models: &[ModelSpend]) -> Option<i64> {
 
 /// An amount as [`usd`] shows it: to the cent, or exact below a cent.
 pub fn shown(amount: Usd) -> Usd {
-    let micros = amount.micros();
-    let cents = (i128::from(micros) + i128::from(micros.signum()) * 5_000) / 10_000;
+    let cents = nearest_cents(amount.micros());
     if cents == 0 {
         return amount;
     }

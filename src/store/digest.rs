@@ -1,6 +1,6 @@
 //! The weekly digest's reads: keys of the last two weeks, each key's usage counter at a few
-//! instants (one index seek per key and instant, however many snapshots are stored), the latest
-//! snapshots, and the pending requests.
+//! instants (one index seek per key and instant, however many snapshots are stored), the
+//! snapshots at or over a limit and each limit's peak use, and the pending requests.
 
 use std::collections::HashMap;
 
@@ -107,29 +107,6 @@ impl Store {
             }
         }
         Ok(readings)
-    }
-
-    /// The latest snapshot taken at or before `at` of each key alive at `since`.
-    pub async fn latest_snapshots(
-        &self,
-        at: DateTime<Utc>,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<SnapshotRow>, StoreError> {
-        let sql = format!(
-            "SELECT s.key_hash, s.taken_at, s.usage_micros, s.usage_daily_micros, \
-             s.usage_weekly_micros, s.usage_monthly_micros, s.limit_micros \
-             FROM keys k JOIN usage_snapshots s ON s.id = ( \
-               SELECT l.id FROM usage_snapshots l WHERE l.key_hash = k.hash AND l.taken_at <= $2 \
-               ORDER BY l.taken_at DESC LIMIT 1) \
-             WHERE {ALIVE_SINCE} ORDER BY s.key_hash"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(secs(since))
-            .bind(secs(at))
-            .fetch_all(self.pool())
-            .await
-            .doing("reading the latest usage snapshots")?;
-        rows.iter().map(super::usage::snapshot_row).collect()
     }
 
     /// Snapshots taken in `[from, to]` that show a key's own budget window (by its reset) at or
