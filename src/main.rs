@@ -10,6 +10,9 @@ use openrouter_team_bot::config::Config;
 use openrouter_team_bot::logging::{self, Scrubber};
 use secrecy::ExposeSecret;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }

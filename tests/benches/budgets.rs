@@ -18,6 +18,10 @@ use openrouter_team_bot::team::{DiscordId, MemberName, TeamKey};
 use support::bot::{Harness, guild};
 use support::db::TestDb;
 
+/// The binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MEMBERS: u64 = 10_000;
 const IN_FLIGHT: usize = 200;
 const ROUNDS: usize = 5;

@@ -26,6 +26,10 @@ use openrouter_team_bot::team::digest::{
 };
 use usage::SyntheticTeam;
 
+/// The binary's allocator, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MEMBERS: usize = 1_000;
 const UNOWNED: usize = 20;
 const RUNS: usize = 5;

@@ -15,7 +15,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
@@ -53,16 +53,16 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// The allocator, counting the bytes in use, so the gateway's own share of memory can be told
+/// The binary's allocator (mimalloc), counting the bytes in use, so the gateway's own share of memory can be told
 /// from the fake's and the clients' in this one process.
 struct Counting;
 
 static IN_USE: AtomicIsize = AtomicIsize::new(0);
 
-// SAFETY: every call is passed to the system allocator unchanged; only a counter is kept.
+// SAFETY: every call is passed to mimalloc unchanged; only a counter is kept.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc(layout) };
+        let ptr = unsafe { mimalloc::MiMalloc.alloc(layout) };
         if !ptr.is_null() {
             IN_USE.fetch_add(layout.size() as isize, Ordering::Relaxed);
         }
@@ -70,12 +70,12 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) };
         IN_USE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let moved = unsafe { System.realloc(ptr, layout, new_size) };
+        let moved = unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) };
         if !moved.is_null() {
             IN_USE.fetch_add(
                 new_size as isize - layout.size() as isize,
