@@ -1,6 +1,6 @@
 //! A small RGB canvas for the digest chart: filled rectangles and anti-aliased text in DejaVu
 //! Sans, which the `dejavu` crate ships, so no system font is read. Glyphs are laid out with
-//! their advances, kerning and side bearings, and text can run across or turned a quarter turn.
+//! their advances, kerning and side bearings.
 
 use std::sync::OnceLock;
 
@@ -8,17 +8,6 @@ use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 
 /// An RGB colour.
 pub type Rgb = [u8; 3];
-
-/// Which way text runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Left to right.
-    Across,
-    /// Top to bottom (turned a quarter clockwise).
-    Down,
-    /// Bottom to top (turned a quarter anticlockwise).
-    Up,
-}
 
 /// The two weights the chart uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +50,20 @@ impl TextStyle {
             Weight::Bold => &fonts.bold,
         };
         Some(TextStyle { font, size })
+    }
+
+    /// DejaVu Sans with an em of `em` pixels, as CSS sizes text (`font-size: 16px`).
+    pub fn with_em(weight: Weight, em: f32) -> Option<TextStyle> {
+        let style = TextStyle::new(weight, 1.0)?;
+        let per_em = style.font.units_per_em()?;
+        TextStyle::new(weight, em * style.font.height_unscaled() / per_em)
+    }
+
+    /// The em of the text, in pixels (its CSS `font-size`).
+    pub fn em(&self) -> f32 {
+        self.font.units_per_em().map_or(self.size, |per_em| {
+            self.size * per_em / self.font.height_unscaled()
+        })
     }
 
     /// The width of `text` on one line, in pixels.
@@ -134,10 +137,6 @@ impl Canvas {
         self.width
     }
 
-    pub fn height(&self) -> u32 {
-        self.height
-    }
-
     /// Fills `x..x+width`, `y..y+height` (clipped to the canvas).
     pub fn fill_rect(&mut self, x: i64, y: i64, width: i64, height: i64, color: Rgb) {
         let (x0, x1) = (x.max(0), (x + width).min(i64::from(self.width)));
@@ -149,18 +148,8 @@ impl Canvas {
         }
     }
 
-    /// Draws `text` with its line box's top-left corner at `(x, y)` in the direction of
-    /// reading: for [`Direction::Down`] that corner is the top-right of the turned box, for
-    /// [`Direction::Up`] its bottom-left.
-    pub fn text(
-        &mut self,
-        text: &str,
-        style: &TextStyle,
-        x: f32,
-        y: f32,
-        direction: Direction,
-        color: Rgb,
-    ) {
+    /// Draws `text` with its line box's top-left corner at `(x, y)`.
+    pub fn text(&mut self, text: &str, style: &TextStyle, x: f32, y: f32, color: Rgb) {
         let scaled = style.font.as_scaled(PxScale::from(style.size));
         let ascent = scaled.ascent();
         for (c, (pen, _)) in text.chars().zip(style.advances(text)) {
@@ -172,14 +161,8 @@ impl Canvas {
             };
             let bounds = outline.px_bounds();
             outline.draw(|gx, gy, coverage| {
-                // (along, down) in the text's own frame, from the line box's top-left.
-                let along = bounds.min.x + gx as f32;
-                let down = bounds.min.y + gy as f32;
-                let (px, py) = match direction {
-                    Direction::Across => (x + along, y + down),
-                    Direction::Down => (x - down, y + along),
-                    Direction::Up => (x + down, y - along),
-                };
+                let px = x + bounds.min.x + gx as f32;
+                let py = y + bounds.min.y + gy as f32;
                 self.blend(px.round() as i64, py.round() as i64, color, coverage);
             });
         }
@@ -232,7 +215,7 @@ mod tests {
         canvas.fill_rect(-5, -5, 10, 10, [0, 0, 0]);
         assert_eq!(&canvas.pixels[0..3], &[0, 0, 0]);
         let style = TextStyle::new(Weight::Bold, 16.0).unwrap();
-        canvas.text("Hi", &style, 12.0, 0.0, Direction::Across, [255, 0, 0]);
+        canvas.text("Hi", &style, 12.0, 0.0, [255, 0, 0]);
         assert!(canvas.pixels.chunks(3).any(|p| p == [255, 0, 0]));
     }
 }

@@ -11,7 +11,7 @@ mod prepare;
 pub mod text;
 
 pub use chart::{
-    ChartDrawing, ChartError, ChartGroup, ChartOptions, DigestChart, LegendEntry, PixelRect,
-    render_chart,
+    ChartDrawing, ChartError, ChartOptions, ChartRow, DigestChart, LegendEntry, OthersLine,
+    PixelRect, render_chart,
 };
 pub use prepare::prepare_digest;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod bot;
+pub mod chart;
 pub mod db;
 pub mod discord;
 pub mod gateway;
