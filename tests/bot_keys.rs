@@ -8,7 +8,7 @@ use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::Usage;
 use openrouter_team_bot::reset::LimitReset;
 use support::bot::*;
-use support::openrouter::fake_usage;
+use support::openrouter::{fake_activity, fake_usage};
 
 fn usage(daily_cents: i64) -> Usage {
     let d = Usd::from_micros(daily_cents * 10_000);
@@ -35,6 +35,37 @@ on_each_database!(
         assert!(text.contains("$5.50 of $10.00 per day"), "{text}");
         assert!(text.contains("55%"), "{text}");
         assert!(text.contains("$4.50"), "remaining: {text}");
+        // The models of the window (today, on a daily limit) from OpenRouter's activity.
+        assert!(
+            text.contains("No spend on any model in this window yet."),
+            "{text}"
+        );
+        let today = h.now().date_naive();
+        let yesterday = today.pred_opt().unwrap().to_string();
+        let today = today.to_string();
+        h.openrouter
+            .add_activity(&hash, fake_activity(&today, "openai/gpt-4o", 300, 4));
+        h.openrouter
+            .add_activity(&hash, fake_activity(&today, "openai/gpt-4o-mini", 100, 9));
+        h.openrouter.add_activity(
+            &hash,
+            fake_activity(&yesterday, "anthropic/claude-sonnet-4", 900, 2),
+        );
+        let models = h.runs(SlashCommand::new(MIA, "budget")).await.text();
+        let start = h.now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        assert!(
+            models.contains(&format!("Top models since <t:{}:f>", start.timestamp())),
+            "{models}"
+        );
+        assert!(
+            models.contains("`openai/gpt-4o`: $3.00 (75%)\n`openai/gpt-4o-mini`: $1.00 (25%)\nOpenRouter reports models by completed UTC day"),
+            "{models}"
+        );
+        assert!(
+            !models.contains("claude"),
+            "yesterday is another window: {models}"
+        );
+        assert!(models.contains("resets <t:"), "{models}");
 
         // OpenRouter is slow: the answer still comes, from the stored figures, with their time.
         h.openrouter.fail_next(

@@ -153,12 +153,33 @@ on_each_database!(
             ]
         );
 
-        // /budget reads the ledger.
+        // /budget reads the ledger, its models too: each model's settled cost, summed per UTC
+        // day and rounded up to the micro-dollar as the ledger reports a day.
         let budget = h.runs(SlashCommand::new(MIA, "budget")).await;
+        let text = budget.text();
+        assert!(text.contains("live from the gateway's ledger"), "{text}");
+        let mut per_day: std::collections::BTreeMap<(String, String), i64> = Default::default();
+        for row in &rows {
+            let day = row.started_at.date_naive().to_string();
+            *per_day.entry((row.served_model.clone(), day)).or_default() +=
+                row.cost.unwrap().nanos();
+        }
+        let mut per_model: std::collections::BTreeMap<String, i64> = Default::default();
+        for ((model, _), nanos) in per_day {
+            *per_model.entry(model).or_default() += (nanos + 999) / 1000;
+        }
+        assert_eq!(per_model.len(), 2, "gpt-4o and gpt-4o-mini served");
+        for (model, micros) in &per_model {
+            let line = format!(
+                "`{model}`: {} (",
+                openrouter_team_bot::money::Usd::from_micros(*micros)
+            );
+            assert!(text.contains(&line), "{line} in {text}");
+        }
+        assert!(text.contains("Top models since <t:"), "{text}");
         assert!(
-            budget.text().contains("live from the gateway's ledger"),
-            "{}",
-            budget.text()
+            !text.contains("completed UTC day"),
+            "the ledger has every request: {text}"
         );
 
         // A revoked token is refused with words a person can act on.

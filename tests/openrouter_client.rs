@@ -18,7 +18,7 @@ use openrouter_team_bot::reset::LimitReset;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use support::openrouter::{
-    Harness, MAX_ATTEMPTS, assert_hides_secrets, client, fast_settings, new_key,
+    Harness, MAX_ATTEMPTS, assert_hides_secrets, client, fake_activity, fast_settings, new_key,
 };
 
 /// Hashes from the fake, as the client names them.
@@ -667,17 +667,6 @@ fn activity(date: &str, model: &str, cents: i64, requests: i64) -> ActivityRow {
 }
 
 /// The same row, as the fake is given it.
-fn fake_activity(date: &str, model: &str, cents: i64, requests: i64) -> fake::ActivityRow {
-    fake::ActivityRow {
-        date: date.to_string(),
-        model: model.to_string(),
-        usage: fake::Usd::from_cents(cents),
-        requests,
-        prompt_tokens: requests * 100,
-        completion_tokens: requests * 50,
-    }
-}
-
 #[tokio::test]
 async fn activity_can_be_filtered_by_key() {
     let h = Harness::start().await;

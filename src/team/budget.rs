@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::digest::{ModelSpend, top_models_since};
 use super::{Caller, DiscordId, Member, Team, TeamError, TeamKey, Tier};
 use crate::domain::{KeyHash, Usage};
 use crate::money::Usd;
@@ -31,7 +32,13 @@ pub struct BudgetStatus {
     pub window: BudgetWindow,
     pub usage: Usage,
     pub freshness: Freshness,
+    /// The models of the window, biggest spend first (at most [`TOP_MODELS`]); `None` when
+    /// their source (OpenRouter's activity, or the ledger) did not answer in time.
+    pub top_models: Option<Vec<ModelSpend>>,
 }
+
+/// How many models `/budget` lists.
+pub const TOP_MODELS: usize = 3;
 
 impl BudgetStatus {
     /// Spend counted against the limit in the current window.
@@ -93,8 +100,11 @@ impl Team {
             .tiers
             .effective(member.tier.as_deref(), role_ids)
             .clone();
-        let live =
-            tokio::time::timeout(live_timeout, self.api.get_key(&KeyHash(key.hash.clone()))).await;
+        let hash = KeyHash(key.hash.clone());
+        let (live, activity) = tokio::join!(
+            tokio::time::timeout(live_timeout, self.api.get_key(&hash)),
+            tokio::time::timeout(live_timeout, self.api.activity(Some(&hash))),
+        );
         let (limit, reset, usage, freshness) = match live {
             Ok(Ok(api_key)) => (
                 api_key.limit,
@@ -118,8 +128,22 @@ impl Team {
                 )
             }
         };
+        let window = reset.window_at(self.now());
+        let top_models = match activity {
+            Ok(Ok(rows)) => Some(top_models_since(
+                &rows,
+                window.start.date_naive(),
+                TOP_MODELS,
+            )),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the window's models are unavailable");
+                None
+            }
+            Err(_) => None,
+        };
         Ok(BudgetStatus {
-            window: reset.window_at(self.now()),
+            window,
+            top_models,
             member,
             tier,
             key,

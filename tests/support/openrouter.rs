@@ -125,3 +125,15 @@ pub fn fake_reset(reset: LimitReset) -> fake::LimitReset {
         LimitReset::Never => fake::LimitReset::Never,
     }
 }
+
+/// A `GET /activity` row for the fake: `cents` spent on `model` on the UTC day `date`.
+pub fn fake_activity(date: &str, model: &str, cents: i64, requests: i64) -> fake::ActivityRow {
+    fake::ActivityRow {
+        date: date.to_string(),
+        model: model.to_string(),
+        usage: fake::Usd::from_cents(cents),
+        requests,
+        prompt_tokens: requests * 100,
+        completion_tokens: requests * 50,
+    }
+}

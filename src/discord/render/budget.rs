@@ -3,8 +3,10 @@
 use poise::serenity_prelude as serenity;
 use serenity::{CreateEmbed, CreateEmbedFooter};
 
-use super::{GREEN, RED, YELLOW, key_name, models_line, truncate, when};
+use super::{GREEN, RED, YELLOW, key_name, models_line, relative, truncate, when};
+use crate::reset::LimitReset;
 use crate::team::budget::{BudgetStatus, Freshness};
+use crate::team::digest::ModelSpend;
 
 /// `/budget`.
 pub fn budget(status: &BudgetStatus) -> CreateEmbed {
@@ -32,7 +34,7 @@ pub fn budget(status: &BudgetStatus) -> CreateEmbed {
     let resets = status
         .window
         .end
-        .map(|end| format!("resets {}", when(end)))
+        .map(|end| format!("resets {} ({})", relative(end), when(end)))
         .unwrap_or_else(|| "never resets".into());
     CreateEmbed::new()
         .title(format!("Budget of {}", status.member.name))
@@ -49,11 +51,48 @@ pub fn budget(status: &BudgetStatus) -> CreateEmbed {
         .field("Tier", status.tier.name.to_string(), true)
         .field("Key", key_name(&status.key.name), true)
         .field(
+            models_title(status),
+            truncate(&models_text(status), 1024),
+            false,
+        )
+        .field(
             "Allowed models",
             truncate(&models_line(&status.tier), 1024),
             false,
         )
         .footer(CreateEmbedFooter::new(as_of))
+}
+
+/// What the models field is about: this window, or the last 30 days for a limit that never resets
+/// (as far back as OpenRouter's activity goes).
+fn models_title(status: &BudgetStatus) -> String {
+    match status.reset {
+        LimitReset::Never => "Top models, last 30 days".into(),
+        _ => format!("Top models since {}", when(status.window.start)),
+    }
+}
+
+/// The window's top models with their spend and share, or why there are none.
+fn models_text(status: &BudgetStatus) -> String {
+    let Some(models) = &status.top_models else {
+        return "Not available right now (OpenRouter's activity did not answer in time).".into();
+    };
+    let mut lines: Vec<String> = models.iter().map(model_line).collect();
+    if lines.is_empty() {
+        lines.push("No spend on any model in this window yet.".into());
+    }
+    // OpenRouter reports a key's models per completed UTC day; the ledger has every request.
+    if !status.key.is_gateway_token() {
+        lines.push(
+            "OpenRouter reports models by completed UTC day: today's requests show tomorrow."
+                .into(),
+        );
+    }
+    lines.join("\n")
+}
+
+fn model_line(model: &ModelSpend) -> String {
+    format!("`{}`: {} ({}%)", model.model, model.usage, model.percent)
 }
 
 /// `[########------]` for a percentage (capped at full).

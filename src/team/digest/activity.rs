@@ -43,7 +43,12 @@ impl ModelActivity {
             None if self.by_key.is_empty() => return None,
             None => self.by_key.values().flatten().collect(),
         };
-        Some(ranked(rows, week).into_iter().take(count).collect())
+        Some(
+            ranked(rows, |day| in_week(day, week))
+                .into_iter()
+                .take(count)
+                .collect(),
+        )
     }
 
     /// The model these keys spent most on in `week`, if OpenRouter reported any.
@@ -57,14 +62,29 @@ impl ModelActivity {
             .filter_map(|hash| self.by_key.get(hash))
             .flatten()
             .collect();
-        ranked(rows, week).into_iter().next().map(|m| m.model)
+        ranked(rows, |day| in_week(day, week))
+            .into_iter()
+            .next()
+            .map(|m| m.model)
     }
 }
 
-/// Models by usage in `week`, largest first (ties by name), with their share.
-fn ranked(rows: Vec<&ActivityRow>, week: DigestWeek) -> Vec<ModelSpend> {
+/// The models a key spent on from the UTC day `from` on, largest first, with their shares of
+/// that spend (all of it, the models past `count` included).
+pub fn top_models_since(rows: &[ActivityRow], from: NaiveDate, count: usize) -> Vec<ModelSpend> {
+    ranked(rows.iter().collect(), |day| day >= from)
+        .into_iter()
+        .take(count)
+        .collect()
+}
+
+/// Models by usage on the days `counted`, largest first (ties by name), with their share.
+fn ranked(rows: Vec<&ActivityRow>, counted: impl Fn(NaiveDate) -> bool) -> Vec<ModelSpend> {
     let mut by_model: HashMap<&str, Usd> = HashMap::new();
-    for row in rows.into_iter().filter(|row| in_week(row, week)) {
+    let rows = rows.into_iter().filter(|row| {
+        NaiveDate::parse_from_str(&row.date, "%Y-%m-%d").is_ok_and(&counted)
+    });
+    for row in rows {
         let usage = by_model.entry(row.model.as_str()).or_default();
         *usage = *usage + row.usage;
     }
@@ -85,9 +105,8 @@ fn ranked(rows: Vec<&ActivityRow>, week: DigestWeek) -> Vec<ModelSpend> {
         .collect()
 }
 
-fn in_week(row: &ActivityRow, week: DigestWeek) -> bool {
-    NaiveDate::parse_from_str(&row.date, "%Y-%m-%d")
-        .is_ok_and(|day| day >= week.monday() && day <= week.sunday())
+fn in_week(day: NaiveDate, week: DigestWeek) -> bool {
+    day >= week.monday() && day <= week.sunday()
 }
 
 /// Asks OpenRouter for the account's activity and for each key's, at most `concurrency` calls
