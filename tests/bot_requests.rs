@@ -24,6 +24,26 @@ on_each_database!(
 
         let card = h.card(1).await;
         assert!(card.embed_text().contains("mia"));
+        // When it was asked and when it expires, in each reader's own time (Discord's
+        // timestamps), and the card's timestamp.
+        let asked = h.now().timestamp();
+        assert!(
+            card.embed_text().contains(&format!("<t:{asked}:R>")),
+            "{}",
+            card.embed_text()
+        );
+        assert!(
+            card.embed_text().contains("Expires"),
+            "{}",
+            card.embed_text()
+        );
+        let stamp = card.embeds[0]["timestamp"].as_str().expect("a timestamp");
+        assert_eq!(
+            chrono::DateTime::parse_from_rfc3339(stamp)
+                .unwrap()
+                .timestamp(),
+            asked
+        );
         assert!(card.embed_text().contains("Prototype a support summariser"));
         assert!(
             card.embed_text().contains("basic · $10.00 per day"),

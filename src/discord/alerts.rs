@@ -181,9 +181,7 @@ pub fn member_budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
         );
     if let Some(end) = alert.window.end {
         embed = embed.field("Resets", render::when(end), true);
-        if let Ok(at) = serenity::Timestamp::from_unix_timestamp(end.timestamp()) {
-            embed = embed.timestamp(at);
-        }
+        embed = render::stamped(embed, end);
     }
     embed
 }

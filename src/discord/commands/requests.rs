@@ -81,10 +81,11 @@ async fn page(
             CreateEmbed::new()
                 .title(format!("#{} · {}", request.id, request.member_name))
                 .description(format!(
-                    "<@{}> · tier {} · {}\n{}",
+                    "<@{}> · tier {} · asked {} · expires {}\n{}",
                     request.requester,
                     request.tier,
-                    render::when(request.created_at),
+                    render::relative(request.created_at),
+                    render::relative(request.expires_at),
                     render::truncate(&request.reason, 300)
                 ))
                 .color(render::YELLOW),

@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 use serenity::{CreateEmbed, CreateEmbedFooter};
 
-use super::{GREEN, RED, YELLOW, key_name, models_line, relative, truncate, when};
+use super::{GREEN, RED, YELLOW, key_name, models_line, relative, stamped, truncate, when};
 use crate::reset::LimitReset;
 use crate::team::budget::{BudgetStatus, Freshness};
 use crate::team::digest::ModelSpend;
@@ -36,7 +36,11 @@ pub fn budget(status: &BudgetStatus) -> CreateEmbed {
         .end
         .map(|end| format!("resets {} ({})", relative(end), when(end)))
         .unwrap_or_else(|| "never resets".into());
-    CreateEmbed::new()
+    let embed = match status.freshness {
+        Freshness::Stored(at) => stamped(CreateEmbed::new(), at),
+        Freshness::Live | Freshness::Ledger => CreateEmbed::new(),
+    };
+    embed
         .title(format!("Budget of {}", status.member.name))
         .color(match status.percent_used() {
             Some(p) if p >= 100 => RED,

@@ -51,6 +51,14 @@ pub fn relative(at: DateTime<Utc>) -> String {
     format!("<t:{}:R>", at.timestamp())
 }
 
+/// `embed` with its timestamp (shown by Discord in the reader's time zone beside the footer).
+pub fn stamped(embed: serenity::CreateEmbed, at: DateTime<Utc>) -> serenity::CreateEmbed {
+    match serenity::Timestamp::from_unix_timestamp(at.timestamp()) {
+        Ok(at) => embed.timestamp(at),
+        Err(_) => embed,
+    }
+}
+
 /// A button that carries `action`.
 fn button(action: Action, label: &str, style: ButtonStyle) -> CreateButton {
     CreateButton::new(action.id()).label(label).style(style)

@@ -4,7 +4,9 @@ use poise::serenity_prelude as serenity;
 use serenity::{ButtonStyle, CreateActionRow, CreateEmbed, CreateEmbedFooter};
 
 use super::requests::denial_reason;
-use super::{BLUE, GREEN, GREY, RED, YELLOW, button, key_name, models_line, truncate, when};
+use super::{
+    BLUE, GREEN, GREY, RED, YELLOW, button, key_name, models_line, stamped, truncate, when,
+};
 use crate::discord::custom_id::Action;
 use crate::team::my_key::MyKey;
 use crate::team::{KeyRequest, RequestStatus, TeamKey, Tier};
@@ -137,10 +139,12 @@ pub fn mykey(view: MyKeyView<'_>) -> (CreateEmbed, Vec<CreateActionRow>) {
                 )
                 .field("Allowed models", truncate(&models_line(tier), 1024), false);
             if let Some(at) = key.synced_at {
-                embed = embed.footer(CreateEmbedFooter::new(format!(
-                    "Spend as of {} UTC. The full key was shown once when it was created.",
-                    at.format("%H:%M")
-                )));
+                embed = stamped(
+                    embed.footer(CreateEmbedFooter::new(
+                        "The full key was shown once, when it was created · spend synced",
+                    )),
+                    at,
+                );
             }
             (
                 embed,

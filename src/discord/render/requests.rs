@@ -1,10 +1,10 @@
 //! A key request as Discord shows it: the approval card, the member's answers, the decision DM.
 
 use poise::serenity_prelude as serenity;
-use serenity::{ButtonStyle, CreateActionRow, CreateEmbed, CreateEmbedFooter};
+use serenity::{ButtonStyle, CreateActionRow, CreateEmbed};
 
 use super::mykey::{MyKeyView, mykey};
-use super::{GREEN, GREY, RED, YELLOW, button, models_line, truncate};
+use super::{GREEN, GREY, RED, YELLOW, button, models_line, relative, stamped, truncate, when};
 use crate::discord::custom_id::Action;
 use crate::domain::Access;
 use crate::team::provisioning::limit_words;
@@ -39,11 +39,21 @@ pub fn approval_card(
         )
         .field("Models", truncate(&models_line(tier), 1024), false)
         .field("Reason", truncate(&request.reason, REASON_MAX_CHARS), false)
-        .footer(CreateEmbedFooter::new(format!(
-            "Requested {} UTC · expires {} UTC",
-            request.created_at.format("%Y-%m-%d %H:%M"),
-            request.expires_at.format("%Y-%m-%d %H:%M")
-        )));
+        .field("Requested", relative(request.created_at), true)
+        .field(
+            if request.status == RequestStatus::Pending {
+                "Expires"
+            } else {
+                "Would have expired"
+            },
+            format!(
+                "{} ({})",
+                relative(request.expires_at),
+                when(request.expires_at)
+            ),
+            true,
+        );
+    embed = stamped(embed, request.created_at);
     let mut rows = Vec::new();
     match request.status {
         RequestStatus::Pending => {

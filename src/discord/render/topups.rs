@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 use serenity::{ButtonStyle, CreateActionRow, CreateEmbed, CreateEmbedFooter};
 
-use super::{BLUE, GREEN, GREY, RED, YELLOW, button, key_name, truncate, when};
+use super::{BLUE, GREEN, GREY, RED, YELLOW, button, key_name, stamped, truncate, when};
 use crate::discord::custom_id::Action;
 use crate::team::reason::REASON_MAX_CHARS;
 use crate::team::{TopUp, TopUpStatus};
@@ -25,8 +25,9 @@ pub fn top_up_card(top_up: &TopUp, who: &str, key: &str) -> (CreateEmbed, Vec<Cr
             false,
         )
         .footer(CreateEmbedFooter::new(
-            "An approved top-up raises the key's limit until its budget window resets.",
+            "An approved top-up raises the key's limit until its budget window resets · requested",
         ));
+    embed = stamped(embed, top_up.created_at);
     let mut rows = Vec::new();
     let by = top_up
         .decided_by

@@ -81,9 +81,9 @@ pub fn top_models_since(rows: &[ActivityRow], from: NaiveDate, count: usize) -> 
 /// Models by usage on the days `counted`, largest first (ties by name), with their share.
 fn ranked(rows: Vec<&ActivityRow>, counted: impl Fn(NaiveDate) -> bool) -> Vec<ModelSpend> {
     let mut by_model: HashMap<&str, Usd> = HashMap::new();
-    let rows = rows.into_iter().filter(|row| {
-        NaiveDate::parse_from_str(&row.date, "%Y-%m-%d").is_ok_and(&counted)
-    });
+    let rows = rows
+        .into_iter()
+        .filter(|row| NaiveDate::parse_from_str(&row.date, "%Y-%m-%d").is_ok_and(&counted));
     for row in rows {
         let usage = by_model.entry(row.model.as_str()).or_default();
         *usage = *usage + row.usage;
