@@ -655,11 +655,25 @@ on_each_database!(
         let text: String = posted.iter().map(|m| m.embed_text() + "\n").collect();
         let line = text
             .lines()
-            .find(|l| l.contains("`mia`"))
-            .unwrap_or_else(|| panic!("no line for Mia in {text}"));
+            .find(|l| l.contains("`mia`") && !l.contains("`team:mia:r1`"))
+            .unwrap_or_else(|| panic!("no member line for Mia in {text}"));
         assert!(
             line.contains("shared key") && line.contains("`openai/gpt-4o`"),
             "{line}"
+        );
+        // Stopped at 99 % by the gateway, she is at her limit as the alert said.
+        let section = text
+            .split("At or over limit")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no At or over limit section in {text}"));
+        let listed = section
+            .lines()
+            .find(|l| l.contains("mia"))
+            .unwrap_or_else(|| panic!("Mia is not at her limit in {section}"));
+        assert!(
+            listed.contains("99% of $0.05 per day")
+                && listed.contains("stopped at the limit by the gateway"),
+            "{listed}"
         );
     }
 );

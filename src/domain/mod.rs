@@ -32,7 +32,7 @@ pub use key_request::{KeyRequest, NewKeyRequest, RequestKind, RequestStatus};
 pub use lifecycle_rules::{LifecycleSettings, OnMemberLeave};
 pub use member::{DiscordId, InvalidMemberName, Member, MemberName, MemberStatus};
 pub use readings::UsageReadings;
-pub use spend::{DaySpend, SnapshotRow, Usage};
+pub use spend::{DaySpend, LimitStop, SnapshotRow, Usage};
 pub use team_key::TeamKey;
 pub use tier::{InvalidTierName, Tier, TierName, Tiers};
 pub use topup::{TopUp, TopUpStatus};

@@ -36,6 +36,19 @@ pub struct SnapshotRow {
     pub limit: Option<Usd>,
 }
 
+/// A budget window in which the bot recorded a key at the end of its limit (its 100 % alert):
+/// for a gateway token that the gateway stopped just short of it, which no snapshot shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitStop {
+    pub key_hash: String,
+    pub window_start: DateTime<Utc>,
+    /// When the bot recorded it.
+    pub at: DateTime<Utc>,
+    /// The most a snapshot of the window showed used (zero without one), and the limit then.
+    pub used: Usd,
+    pub limit: Option<Usd>,
+}
+
 /// One key's spend on one UTC day (the highest `usage_daily` its snapshots saw that day).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DaySpend {

@@ -52,6 +52,7 @@ pub fn render_json(digest: &Digest) -> Value {
             "windows": a.reached.iter().map(|r| json!({
                 "reached_at": r.at.to_rfc3339(),
                 "used_micros": r.used.micros(),
+                "stopped_by_gateway": r.stopped,
                 "limit_micros": r.limit.micros(),
                 "percent": r.percent,
                 "top_up_micros": r.top_up.micros(),

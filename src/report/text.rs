@@ -144,6 +144,9 @@ pub fn limit_reached(at_limit: &AtLimit, timezone: Tz) -> String {
         } else {
             format!("{}% on {day}", reached.percent)
         };
+        if reached.stopped {
+            part.push_str(" (stopped at the limit by the gateway)");
+        }
         if reached.top_up > Usd::ZERO {
             part.push_str(&format!(" (top-up {} approved)", signed(reached.top_up)));
         }

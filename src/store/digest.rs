@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::keys::{COLUMNS, team_key};
-use super::rows::{get, secs};
+use super::rows::{get, get_time, secs};
 use super::{Doing, SnapshotRow, Store, StoreError};
-use crate::domain::{TeamKey, UsageReadings};
+use crate::domain::{LimitStop, TeamKey, UsageReadings};
 use crate::money::Usd;
 
 /// A snapshot's usage in its key's own budget window (`s` the snapshot, `k` the key).
@@ -130,6 +130,45 @@ impl Store {
             .await
             .doing("reading the snapshots at or over a limit")?;
         rows.iter().map(super::usage::snapshot_row).collect()
+    }
+
+    /// The windows whose end of limit (a 100 % budget alert) was recorded in `[from, to]`, with
+    /// the most their snapshots up to `to` showed used.
+    pub async fn limit_stops(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<LimitStop>, StoreError> {
+        let sql = format!(
+            "SELECT a.key_hash AS key_hash, a.window_start AS window_start, \
+             MIN(a.sent_at) AS sent_at, \
+             (SELECT MAX({WINDOW_USAGE}) FROM usage_snapshots s WHERE s.key_hash = a.key_hash \
+              AND s.taken_at >= a.window_start AND s.taken_at <= $2) AS used, \
+             (SELECT MAX(s.limit_micros) FROM usage_snapshots s WHERE s.key_hash = a.key_hash \
+              AND s.taken_at >= a.window_start AND s.taken_at <= $2) AS limit_micros \
+             FROM alerts_sent a JOIN keys k ON k.hash = a.key_hash \
+             WHERE a.threshold >= 100 AND a.sent_at >= $1 AND a.sent_at <= $2 \
+             GROUP BY a.key_hash, a.window_start, k.limit_reset ORDER BY a.key_hash, a.window_start"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(secs(from))
+            .bind(secs(to))
+            .fetch_all(self.pool())
+            .await
+            .doing("reading the windows that reached the end of their limit")?;
+        rows.iter()
+            .map(|row| {
+                Ok(LimitStop {
+                    key_hash: get(row, "key_hash")?,
+                    window_start: get_time(row, "window_start")?,
+                    at: get_time(row, "sent_at")?,
+                    used: Usd::from_micros(get::<Option<i64>>(row, "used")?.unwrap_or(0)),
+                    limit: get::<Option<i64>>(row, "limit_micros")?
+                        .filter(|l| *l > 0)
+                        .map(Usd::from_micros),
+                })
+            })
+            .collect()
     }
 
     /// For each key with a limit, the largest share of its limit (whole percent, rounded down)

@@ -405,6 +405,7 @@ impl SyntheticTeam {
             peaks,
             daily_spend,
             top_ups: Vec::new(),
+            stops: Vec::new(),
             recorded: sync_times
                 .iter()
                 .any(|t| *t >= plan.week.start() && *t < plan.week.end()),

@@ -302,9 +302,42 @@ fn limit_reached(data: &DigestData) -> HashMap<&str, Vec<LimitReached>> {
                     limit,
                     percent,
                     top_up: Usd::ZERO,
+                    stopped: false,
                 },
             )),
         }
+    }
+    // Gateway tokens the gateway stopped just short of their limit: no snapshot shows 100 %.
+    for stop in &data.stops {
+        let Some(key) = keys
+            .get(stop.key_hash.as_str())
+            .filter(|k| k.is_gateway_token())
+        else {
+            continue;
+        };
+        let Some(limit) = stop.limit.or(key.limit).filter(|l| *l > Usd::ZERO) else {
+            continue;
+        };
+        let window = key.reset.window_at(stop.window_start);
+        if window.end.is_some_and(|end| end <= week_start) {
+            continue;
+        }
+        let windows = reached.entry(key.hash.as_str()).or_default();
+        if windows.iter().any(|(seen, _)| *seen == window) {
+            continue;
+        }
+        windows.push((
+            window,
+            LimitReached {
+                at: stop.at,
+                used: stop.used,
+                limit,
+                percent: stop.used.percent_of(limit).unwrap_or(0),
+                top_up: Usd::ZERO,
+                stopped: true,
+            },
+        ));
+        windows.sort_by_key(|(window, _)| window.start);
     }
     for top_up in &data.top_ups {
         let Some(windows) = reached.get_mut(top_up.key_hash.as_str()) else {

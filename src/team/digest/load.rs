@@ -56,6 +56,9 @@ pub async fn load_digest_data(
     let top_ups = store
         .approved_top_ups_between(plan.breaches_from, plan.status_at)
         .await?;
+    let stops = store
+        .limit_stops(plan.breaches_from, plan.status_at)
+        .await?;
     let daily_spend = store.daily_spend_since(plan.daily_from).await?;
     let recorded = store
         .snapshots_taken_between(week.start(), week.end())
@@ -73,6 +76,7 @@ pub async fn load_digest_data(
         peaks,
         daily_spend,
         top_ups,
+        stops,
         recorded,
         pending_requests,
     })

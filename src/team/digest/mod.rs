@@ -24,7 +24,7 @@ pub use plan::DigestPlan;
 pub use spikes::{Spender, Spike, SpikeRule, first_key_day, utc_date, utc_day};
 pub use week::{DigestWeek, InvalidWeek};
 
-use crate::domain::{Access, DaySpend, Member, MemberName, SnapshotRow, TeamKey, TopUp};
+use crate::domain::{Access, DaySpend, LimitStop, Member, MemberName, SnapshotRow, TeamKey, TopUp};
 use crate::money::Usd;
 use crate::openrouter::Credits;
 use crate::reset::LimitReset;
@@ -65,6 +65,9 @@ pub struct DigestData {
     pub daily_spend: Vec<DaySpend>,
     /// Top-ups approved for windows from `breaches_from` on.
     pub top_ups: Vec<TopUp>,
+    /// Windows recorded at the end of their limit from the plan's `breaches_from` on (a gateway
+    /// token stopped short of 100 % shows only here).
+    pub stops: Vec<LimitStop>,
     /// Whether any usage was recorded (a sync stored snapshots) during the week.
     pub recorded: bool,
     pub pending_requests: i64,
@@ -238,6 +241,9 @@ pub struct LimitReached {
     pub percent: i64,
     /// Top-ups approved for the window.
     pub top_up: Usd,
+    /// The gateway refused the requests that would have passed the limit, so the window
+    /// ended just short of it.
+    pub stopped: bool,
 }
 
 /// A live key that spent nothing for `idle_key_days`.
