@@ -59,6 +59,15 @@ async fn asks_for_five_dollars(
     (told, card)
 }
 
+/// The pace warnings in the alerts channel.
+fn pace_warnings(h: &Harness) -> Vec<fakes::discord::Message> {
+    h.discord
+        .messages_in(ALERTS)
+        .into_iter()
+        .filter(|m| m.embed_text().starts_with("Budget pace"))
+        .collect()
+}
+
 fn levels(alerts: &[fakes::discord::Message]) -> Vec<String> {
     alerts
         .iter()
@@ -89,6 +98,10 @@ on_each_database!(
         sync_with(&h, &key, 1300).await;
 
         let alerts = h.budget_alerts();
+        assert!(
+            pace_warnings(&h).is_empty(),
+            "pace warnings are off unless alerts.pace is set"
+        );
         assert_eq!(
             levels(&alerts),
             vec!["50", "80", "100"],
@@ -401,3 +414,51 @@ async fn a_database_file_deleted_while_running_is_posted_to_the_alerts_channel_o
     assert!(posted[0].contains(&file), "{}", posted[0]);
     assert!(posted[0].contains("put the file back"), "{}", posted[0]);
 }
+
+on_each_database!(
+    a_key_on_track_to_pass_its_limit_is_warned_once_per_window,
+    |db| async move {
+        let h = Harness::start_with(db, guild(), "[alerts]\npace = true").await;
+        h.member_gets_key(MIA, "mia").await;
+        let key = key_of(&h, "mia");
+
+        sync_with(&h, &key, 100).await; // 10 %, the first reading
+        assert!(pace_warnings(&h).is_empty());
+        sync_with(&h, &key, 150).await; // 50 cents in 5 minutes: $8.50 left, 85 minutes
+        let reaches = (h.clock.now() + Duration::minutes(85)).timestamp();
+        let warnings = pace_warnings(&h);
+        assert_eq!(warnings.len(), 1);
+        let text = warnings[0].embed_text();
+        assert!(
+            text.starts_with("Budget pace: mia is on track to pass the limit before it resets"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "At $6.00 an hour (the rate between the last two syncs), mia (<@{MIA}>) reaches the $10.00 daily limit <t:{reaches}:R>"
+            )),
+            "{text}"
+        );
+        let dm = h
+            .discord
+            .dms_to(MIA)
+            .into_iter()
+            .map(|m| m.embed_text())
+            .find(|t| t.starts_with("Your budget: 15% used, and going fast"))
+            .expect("Mia is told too");
+        assert!(dm.contains(&format!("<t:{reaches}:R>")), "{dm}");
+
+        // Faster still, then past the limit: no second warning in the window, and the limit's
+        // alert as always (the highest threshold passed in one sync).
+        sync_with(&h, &key, 400).await;
+        sync_with(&h, &key, 1100).await;
+        assert_eq!(pace_warnings(&h).len(), 1, "once per window");
+        assert_eq!(levels(&h.budget_alerts()), vec!["100"]);
+
+        // Tomorrow is a new window, and a warning may come again.
+        h.advance(Duration::days(1));
+        sync_with(&h, &key, 100).await;
+        sync_with(&h, &key, 600).await;
+        assert_eq!(pace_warnings(&h).len(), 2);
+    }
+);

@@ -23,6 +23,7 @@ use openrouter_team_bot::team::TopUp;
 use openrouter_team_bot::team::budget_alerts::BudgetAlert;
 use openrouter_team_bot::team::credit_and_spike_alerts::{CreditsLow, Spike};
 use openrouter_team_bot::team::lifecycle::Departure;
+use openrouter_team_bot::team::pace_alerts::PaceAlert;
 use openrouter_team_bot::team::reminders::KeyReminder;
 use openrouter_team_bot::team::{DiscordId, KeyRequest, Silent, Team};
 use secrecy::SecretString;
@@ -37,6 +38,9 @@ struct Counted {
 #[async_trait]
 impl Notifier for Counted {
     async fn budget_alert(&self, _alert: &BudgetAlert) {
+        self.alerts.fetch_add(1, Ordering::SeqCst);
+    }
+    async fn pace_alert(&self, _alert: &PaceAlert) {
         self.alerts.fetch_add(1, Ordering::SeqCst);
     }
     async fn requests_expired(&self, _expired: &[KeyRequest]) {}

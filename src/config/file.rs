@@ -84,6 +84,7 @@ pub struct AlertsFile {
     pub spike_factor: Option<f64>,
     pub spike_min_usd: Option<f64>,
     pub top_up_max_usd: Option<f64>,
+    pub pace: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]

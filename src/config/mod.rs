@@ -291,6 +291,8 @@ pub struct AlertSettings {
     pub spike_factor_percent: i64,
     pub spike_min: Usd,
     pub top_up_max: Usd,
+    /// Warn when a key is on track to pass its limit before the window resets.
+    pub pace: bool,
 }
 
 /// `[sync]`.
@@ -709,6 +711,7 @@ fn alert_settings(raw: file::AlertsFile) -> Result<AlertSettings, ConfigError> {
         spike_factor_percent: (spike_factor * 100.0).round() as i64,
         spike_min: money("alerts.spike_min_usd", raw.spike_min_usd.unwrap_or(5.0))?,
         top_up_max: money("alerts.top_up_max_usd", raw.top_up_max_usd.unwrap_or(50.0))?,
+        pace: raw.pace.unwrap_or(false),
     })
 }
 

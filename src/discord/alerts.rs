@@ -23,8 +23,9 @@ use crate::team::budget_alerts::BudgetAlert;
 use crate::team::credit_and_spike_alerts::{CreditsLow, Spike};
 use crate::team::digest::Digest;
 use crate::team::lifecycle::Departure;
+use crate::team::pace_alerts::PaceAlert;
 use crate::team::reminders::{DisableReason, KeyNotice, KeyReminder};
-use crate::team::{KeyRequest, RequestStatus, Team};
+use crate::team::{KeyRequest, Member, RequestStatus, Team};
 
 /// Posts job announcements to the configured channels and DMs.
 pub struct DiscordNotifier {
@@ -66,16 +67,19 @@ fn alert_color(alert: &BudgetAlert) -> u32 {
     }
 }
 
-/// The embed of a budget alert.
-pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
-    let who = alert
-        .member
-        .as_ref()
+/// Who owns an alerted key: the member with a mention, or nobody.
+fn owner_words(member: Option<&Member>) -> String {
+    member
         .map(|m| match m.discord_user_id {
             Some(id) => format!("{} (<@{id}>)", m.name),
             None => m.name.to_string(),
         })
-        .unwrap_or_else(|| "nobody (unowned key)".into());
+        .unwrap_or_else(|| "nobody (unowned key)".into())
+}
+
+/// The embed of a budget alert.
+pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
+    let who = owner_words(alert.member.as_ref());
     let color = alert_color(alert);
     CreateEmbed::new()
         .title(render::truncate(
@@ -131,6 +135,65 @@ pub fn budget_alert_embed(alert: &BudgetAlert) -> CreateEmbed {
                 .unwrap_or_else(|| "never (lifetime limit)".into()),
             true,
         )
+}
+
+/// A pace warning in the alerts channel: who, how fast, and when the limit comes.
+pub fn pace_alert_embed(alert: &PaceAlert) -> CreateEmbed {
+    let who = owner_words(alert.member.as_ref());
+    let name = alert
+        .member
+        .as_ref()
+        .map(|m| m.name.to_string())
+        .unwrap_or_else(|| alert.key.name.clone());
+    let resets = alert
+        .window
+        .end
+        .map(|end| format!(", before the limit resets {}", render::relative(end)))
+        .unwrap_or_default();
+    let embed = CreateEmbed::new()
+        .title(render::truncate(
+            &format!("Budget pace: {name} is on track to pass the limit before it resets"),
+            render::TITLE_MAX,
+        ))
+        .color(render::YELLOW)
+        .description(format!(
+            "At {} an hour (the rate between the last two syncs), {who} reaches the {} {} limit {} ({}){resets}.",
+            alert.per_hour,
+            alert.limit,
+            alert.key.reset.adjective(),
+            render::relative(alert.reaches_limit_at),
+            render::when(alert.reaches_limit_at),
+        ))
+        .field("Key", render::key_name(&alert.key.name), true)
+        .field(
+            "Spent",
+            format!("{} ({}%)", alert.spent, alert.percent()),
+            true,
+        );
+    render::stamped(embed, alert.reaches_limit_at)
+}
+
+/// A pace warning as the member's own DM.
+pub fn member_pace_alert_embed(alert: &PaceAlert) -> CreateEmbed {
+    let resets = alert
+        .window
+        .end
+        .map(|end| format!(", before it resets {}", render::relative(end)))
+        .unwrap_or_default();
+    CreateEmbed::new()
+        .title(format!(
+            "Your budget: {}% used, and going fast",
+            alert.percent()
+        ))
+        .color(render::YELLOW)
+        .description(format!(
+            "At your rate between the last two syncs ({} an hour), you reach your {} {} limit {}{resets}.",
+            alert.per_hour,
+            alert.limit,
+            alert.key.reset.adjective(),
+            render::relative(alert.reaches_limit_at),
+        ))
+        .field("Key", render::key_name(&alert.key.name), true)
 }
 
 /// The budget alert as the member's own DM: spoken to them, saying what happens now and when
@@ -215,6 +278,22 @@ impl Notifier for DiscordNotifier {
                 &self.http,
                 serenity::UserId::new(user.0),
                 dm_message(member_budget_alert_embed(alert), rows),
+            )
+            .await;
+        }
+    }
+
+    async fn pace_alert(&self, alert: &PaceAlert) {
+        self.post(
+            self.channels.alerts,
+            CreateMessage::new().embed(pace_alert_embed(alert)),
+        )
+        .await;
+        if let Some(user) = alert.member.as_ref().and_then(|m| m.discord_user_id) {
+            dm(
+                &self.http,
+                serenity::UserId::new(user.0),
+                dm_message(member_pace_alert_embed(alert), vec![]),
             )
             .await;
         }

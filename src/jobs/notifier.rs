@@ -11,6 +11,7 @@ use crate::team::budget_alerts::BudgetAlert;
 use crate::team::credit_and_spike_alerts::{CreditsLow, Spike};
 use crate::team::digest::Digest;
 use crate::team::lifecycle::Departure;
+use crate::team::pace_alerts::PaceAlert;
 use crate::team::reminders::KeyReminder;
 use crate::team::{DiscordId, KeyRequest};
 
@@ -20,6 +21,8 @@ use crate::team::{DiscordId, KeyRequest};
 pub trait Notifier: Send + Sync {
     /// A key crossed a budget threshold: the alerts channel and a DM to its owner.
     async fn budget_alert(&self, alert: &BudgetAlert);
+    /// A key is on track to pass its limit before it resets: the alerts channel and its owner.
+    async fn pace_alert(&self, alert: &PaceAlert);
     /// Requests that expired: their cards and their requesters.
     async fn requests_expired(&self, expired: &[KeyRequest]);
     /// Top-ups whose window ended and whose limit was put back.

@@ -58,6 +58,17 @@ impl Job for SyncUsage {
         for alert in &alerts {
             context.notifier.budget_alert(alert).await;
         }
+        let paces = if context.settings.alerts.pace {
+            team.due_pace_alerts().await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "checking the keys' pace failed");
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
+        for alert in &paces {
+            context.notifier.pace_alert(alert).await;
+        }
         if let Err(e) = team.retry_key_deletions().await {
             tracing::error!(error = %e, "retrying the deletion of replaced keys failed");
         }
@@ -67,7 +78,7 @@ impl Job for SyncUsage {
         Ok(format!(
             "{} synced, {}",
             count_len(summary.keys, "key"),
-            count_len(alerts.len(), "alert")
+            count_len(alerts.len() + paces.len(), "alert")
         )
         .into())
     }

@@ -261,6 +261,23 @@ impl Store {
         rows.iter().map(snapshot_row).collect()
     }
 
+    /// The snapshots of the last sync before `sync`: each key's reading one sync back.
+    pub async fn snapshots_of_previous_sync(
+        &self,
+        sync: DateTime<Utc>,
+    ) -> Result<Vec<SnapshotRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_hash, taken_at, usage_micros, usage_daily_micros, usage_weekly_micros, \
+             usage_monthly_micros, limit_micros FROM usage_snapshots \
+             WHERE taken_at = (SELECT MAX(taken_at) FROM usage_snapshots WHERE taken_at < $1)",
+        )
+        .bind(secs(sync))
+        .fetch_all(self.pool())
+        .await
+        .doing("reading the previous sync's snapshots")?;
+        rows.iter().map(snapshot_row).collect()
+    }
+
     /// How many snapshots are stored.
     pub async fn snapshot_count(&self) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT COUNT(*) FROM usage_snapshots")

@@ -18,6 +18,7 @@ pub mod keys_at_home;
 pub mod lifecycle;
 pub mod model_policy;
 pub mod my_key;
+pub mod pace_alerts;
 pub mod permissions;
 pub mod provisioning;
 pub mod reason;
