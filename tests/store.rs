@@ -143,6 +143,50 @@ on_each_database!(
     }
 );
 
+on_each_database!(
+    the_mykey_lookup_of_a_users_latest_request_uses_an_index,
+    |db| async move {
+        // The query of `Store::latest_request_for`, which every /mykey runs.
+        let query =
+            "SELECT id FROM key_requests WHERE discord_user_id = 42 ORDER BY id DESC LIMIT 1";
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        let mut connection = pool.acquire().await.unwrap();
+        let plan: Vec<String> = match db.store.backend() {
+            Backend::Sqlite => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {query}")))
+                    .fetch_all(&mut *connection)
+                    .await
+                    .unwrap();
+                rows.iter()
+                    .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+                    .collect()
+            }
+            Backend::Postgres => {
+                // An empty table is cheapest to scan; with scans priced out, the plan shows
+                // whether an index serves the query at all.
+                sqlx::query("SET enable_seqscan = off")
+                    .execute(&mut *connection)
+                    .await
+                    .unwrap();
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {query}")))
+                    .fetch_all(&mut *connection)
+                    .await
+                    .unwrap();
+                rows.iter()
+                    .map(|r| sqlx::Row::get::<String, _>(r, 0))
+                    .collect()
+            }
+        };
+        let plan = plan.join("\n");
+        assert!(plan.contains("key_requests_by_user"), "{plan}");
+        assert!(
+            !plan.contains("SCAN key_requests\n") && !plan.ends_with("SCAN key_requests"),
+            "{plan}"
+        );
+    }
+);
+
 on_each_database!(a_user_has_one_request_in_flight, |db| async move {
     let store = &db.store;
     let first = store
