@@ -1,5 +1,5 @@
 //! One fresh database per test: an SQLite file in a temporary folder, or, when
-//! `TEST_DATABASE_URL` is set, a new PostgreSQL database created on that server and dropped after.
+//! `TEST_DATABASE_URL` is set (and not empty), a new PostgreSQL database created on that server and dropped after.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -43,7 +43,11 @@ pub async fn postgres() -> Option<TestDb> {
 /// A fresh PostgreSQL database without the bot's schema, or `None` (with a note) when
 /// `TEST_DATABASE_URL` is not set.
 pub async fn empty_postgres() -> Option<TestDb> {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+    // Set but empty (`TEST_DATABASE_URL= cargo test`) is not set either.
+    let Some(admin_url) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+    else {
         eprintln!("skipping the PostgreSQL run: TEST_DATABASE_URL is not set");
         return None;
     };
