@@ -320,11 +320,8 @@ fn spenders(digest: &Digest) -> Vec<Spender> {
             label: m.name.to_string(),
             this_week: text::shown(m.spend.this_week),
             last_week: text::shown(m.spend.last_week),
-            at_limit: reached_limit(&m.name)
-                || m.limit
-                    .as_ref()
-                    .and_then(|l| l.peak_percent)
-                    .is_some_and(|p| p >= 100),
+            // The digest's own "At or over limit" list, so the chart and the text agree.
+            at_limit: reached_limit(&m.name),
             departed: m.departed,
         })
         .collect();
@@ -509,10 +506,11 @@ fn draw_rows(
 
         let bar_y = (row_top + (scale.px(ROW_HEIGHT) - scale.px(BAR_HEIGHT)) / 2.0).round() as u32;
         let bar_height = scale.px(BAR_HEIGHT).round() as u32;
-        let bar = (length(spender.this_week) > 0).then(|| PixelRect {
+        let (this_week, last_week) = (length(spender.this_week), length(spender.last_week));
+        let bar = (this_week > 0).then_some(PixelRect {
             x: bar_area.x,
             y: bar_y,
-            width: length(spender.this_week),
+            width: this_week,
             height: bar_height,
         });
         let color = if spender.at_limit {
@@ -524,8 +522,8 @@ fn draw_rows(
             bar.fill(canvas, color);
         }
         let mark_width = scale.px(MARK_WIDTH).round().max(1.0) as u32;
-        let last_week_mark = (length(spender.last_week) > 0).then(|| {
-            let end = bar_area.x + length(spender.last_week);
+        let last_week_mark = (last_week > 0).then(|| {
+            let end = bar_area.x + last_week;
             PixelRect {
                 x: end.saturating_sub(mark_width).max(bar_area.x),
                 y: bar_y.saturating_sub(scale.px(3.0).round() as u32),
