@@ -10,7 +10,8 @@
 //! - the gateway's memory with 2,000 streams open through it (the heap directly and through the
 //!   gateway, told apart by a counting allocator).
 //!
-//! On SQLite; on PostgreSQL too when `TEST_DATABASE_URL` is set.
+//! The clients, the fakes and the bot each run on a runtime of their own, as three processes
+//! would. On SQLite; on PostgreSQL too when `TEST_DATABASE_URL` is set.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use fakes::openrouter::{CompletionPlan, FakeOpenRouter};
+use fakes::stage::Fakes;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use support::bot::Harness;
@@ -108,6 +110,51 @@ fn resident_memory_mib() -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+/// The clients' runtime: their connections and timing run on threads of their own, apart from
+/// the bot's and the fake's, as they would in other processes.
+fn clients() -> &'static tokio::runtime::Handle {
+    static CLIENTS: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    CLIENTS
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("clients")
+                .enable_all()
+                .build()
+                .expect("the clients' runtime")
+        })
+        .handle()
+}
+
+/// The fakes' runtime: OpenRouter's side keeps its own threads and timers, so the bot's load
+/// does not slow the model's answers, as it could not slow the real service's.
+fn fakes_runtime() -> &'static tokio::runtime::Handle {
+    static FAKES: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    FAKES
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("fakes")
+                .enable_all()
+                .build()
+                .expect("the fakes' runtime")
+        })
+        .handle()
+}
+
+/// The bot on `db` with gateway access for Mia on `tier`, its fakes on their own runtime.
+async fn start_bot(db: TestDb, tier: &str) -> Harness {
+    let fakes = fakes_runtime()
+        .spawn(Fakes::start(
+            guild_with_shared_mia(),
+            support::bot::test_start(),
+        ))
+        .await
+        .expect("the fakes' task")
+        .expect("the fakes start");
+    Harness::start_against(db, fakes, tier).await
+}
+
 /// One way to reach a chat completion: a base URL and the key it takes.
 #[derive(Clone)]
 struct Target {
@@ -130,8 +177,17 @@ impl Target {
         }
     }
 
-    /// Sends one chat request.
+    /// Sends one chat request from the clients' own threads.
     async fn send(&self, body: &Value) -> reqwest::Response {
+        let target = self.clone();
+        let body = body.clone();
+        clients()
+            .spawn(async move { target.send_here(&body).await })
+            .await
+            .expect("the client's task")
+    }
+
+    async fn send_here(&self, body: &Value) -> reqwest::Response {
         self.http
             .post(&self.url)
             .bearer_auth(&self.key)
@@ -141,10 +197,19 @@ impl Target {
             .expect("an answer")
     }
 
-    /// One request, read to its end; its latency.
+    /// One request, read to its end, on the clients' own threads; its latency.
     async fn call(&self, body: &Value) -> (u16, Duration) {
+        let target = self.clone();
+        let body = body.clone();
+        clients()
+            .spawn(async move { target.call_here(&body).await })
+            .await
+            .expect("the client's task")
+    }
+
+    async fn call_here(&self, body: &Value) -> (u16, Duration) {
         let started = Instant::now();
-        let response = self.send(body).await;
+        let response = self.send_here(body).await;
         let status = response.status().as_u16();
         response.bytes().await.expect("a whole body");
         (status, started.elapsed())
@@ -152,8 +217,17 @@ impl Target {
 
     /// A stream's time to its first body bytes; the rest is read and dropped.
     async fn first_byte(&self, body: &Value) -> Duration {
+        let target = self.clone();
+        let body = body.clone();
+        clients()
+            .spawn(async move { target.first_byte_here(&body).await })
+            .await
+            .expect("the client's task")
+    }
+
+    async fn first_byte_here(&self, body: &Value) -> Duration {
         let started = Instant::now();
-        let mut stream = self.send(body).await.bytes_stream();
+        let mut stream = self.send_here(body).await.bytes_stream();
         stream.next().await.expect("a first chunk").expect("bytes");
         let first = started.elapsed();
         while stream.next().await.is_some() {}
@@ -176,11 +250,11 @@ async fn p99(target: &Target, workers: usize, count: usize, model_time: Duration
             let target = target.clone();
             let body = body.clone();
             let start_after = model_time * worker as u32 / workers as u32;
-            tokio::spawn(async move {
+            clients().spawn(async move {
                 tokio::time::sleep(start_after).await;
                 let mut latencies = Vec::with_capacity(count);
                 for _ in 0..count {
-                    let (status, latency) = target.call(&body).await;
+                    let (status, latency) = target.call_here(&body).await;
                     assert_eq!(status, 200);
                     latencies.push(latency);
                 }
@@ -204,9 +278,9 @@ async fn rate(target: &Target, workers: usize, total: usize) -> f64 {
         .map(|_| {
             let target = target.clone();
             let body = body.clone();
-            tokio::spawn(async move {
+            clients().spawn(async move {
                 for _ in 0..total / workers {
-                    assert_eq!(target.call(&body).await.0, 200);
+                    assert_eq!(target.call_here(&body).await.0, 200);
                 }
             })
         })
@@ -299,12 +373,7 @@ async fn budget_under_load(db: TestDb) {
     let per_request = 11 * 150 + 1000 * 600;
     let limit_nanos = 100 * per_request;
     let limit = format!("{:.6}", limit_nanos as f64 / 1e9);
-    let h = Harness::start_with(
-        db,
-        guild_with_shared_mia(),
-        &shared_tier(&limit, UNTHROTTLED),
-    )
-    .await;
+    let h = start_bot(db, &shared_tier(&limit, UNTHROTTLED)).await;
     h.openrouter.plan_completions(CompletionPlan {
         completion_tokens: 1000,
         tokens_per_chunk: 1000,
@@ -409,12 +478,7 @@ async fn heap_with_streams_open(fake: &FakeOpenRouter, target: &Target) -> f64 {
 
 async fn run(db: TestDb, second: TestDb, label: &str) {
     println!("{label}:");
-    let h = Harness::start_with(
-        db,
-        guild_with_shared_mia(),
-        &shared_tier("1000000.0", UNTHROTTLED),
-    )
-    .await;
+    let h = start_bot(db, &shared_tier("1000000.0", UNTHROTTLED)).await;
     let (client, _) = h.mia_gets_token().await;
     h.openrouter.record_completion_requests(false);
     let fake: &FakeOpenRouter = &h.openrouter;

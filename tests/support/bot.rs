@@ -107,6 +107,11 @@ pub fn guild() -> FakeGuild {
         .member(FakeMember::new(MAX, "max").global_name("Max").role(300))
 }
 
+/// When the fakes' clocks stand as a test begins: Wednesday 25 November 2026, 09:00 UTC.
+pub fn test_start() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+}
+
 /// A running bot with its fakes and database. The stage's `discord`, `openrouter`, `clock` and
 /// `config` are reached through the harness.
 pub struct Harness {
@@ -129,8 +134,14 @@ impl Harness {
 
     /// Starts the fakes and the bot, and waits until the bot is connected with its commands.
     pub async fn start_with(db: TestDb, guild: FakeGuild, extra: &str) -> Harness {
-        let start = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
-        let fakes = Fakes::start(guild, start).await.expect("the fakes start");
+        let fakes = Fakes::start(guild, test_start())
+            .await
+            .expect("the fakes start");
+        Harness::start_against(db, fakes, extra).await
+    }
+
+    /// Starts the bot against fakes already running (on a runtime of their own, say).
+    pub async fn start_against(db: TestDb, fakes: Fakes, extra: &str) -> Harness {
         if let Some(validator) = super::discord::spec_validator() {
             fakes.discord.set_request_validator(validator);
         }
