@@ -1,9 +1,11 @@
 //! Things that must happen once: job runs, budget alerts and notices, each claimed by a row
 //! whose key makes a second claim a no-op (`ON CONFLICT DO NOTHING`, checked by rows affected).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
-use super::rows::secs;
+use super::rows::{get, secs, time};
 use super::{Doing, Store, StoreError};
 
 impl Store {
@@ -118,7 +120,32 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .doing("reading budget alerts")?;
-        Ok(rows.into_iter().map(|t| t.clamp(0, 255) as u8).collect())
+        Ok(rows.into_iter().map(threshold).collect())
+    }
+
+    /// Every key's announced thresholds in windows that began at `since` or later.
+    pub async fn budget_alerts_sent_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<AlertsSent, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_hash, window_start, threshold FROM alerts_sent WHERE window_start >= $1",
+        )
+        .bind(secs(since))
+        .fetch_all(self.pool())
+        .await
+        .doing("reading budget alerts")?;
+        let mut sent = AlertsSent::default();
+        for row in &rows {
+            let key: String = get(row, "key_hash")?;
+            let window_start = time(get(row, "window_start")?);
+            let level = threshold(get(row, "threshold")?);
+            sent.by_window
+                .entry((key, window_start))
+                .or_default()
+                .push(level);
+        }
+        Ok(sent)
     }
 
     /// Claims a notice `(kind, subject, period)`, such as a credits warning for a day; true
@@ -161,4 +188,23 @@ impl Store {
         .doing("reading a notice")?;
         Ok(at.map(super::rows::time))
     }
+}
+
+/// Thresholds already announced, by key and window.
+#[derive(Debug, Default)]
+pub struct AlertsSent {
+    by_window: HashMap<(String, DateTime<Utc>), Vec<u8>>,
+}
+
+impl AlertsSent {
+    /// The thresholds announced for a key in the window that began at `window_start`.
+    pub fn of(&self, key_hash: &str, window_start: DateTime<Utc>) -> &[u8] {
+        self.by_window
+            .get(&(key_hash.to_string(), window_start))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+fn threshold(stored: i64) -> u8 {
+    stored.clamp(0, 255) as u8
 }

@@ -1,6 +1,8 @@
 //! Budget-breach alerts: after each sync, the highest threshold a key newly crossed in its
 //! current window, announced once per (key, window, threshold), across restarts and instances.
 
+use std::collections::HashMap;
+
 use super::{Member, Team, TeamError, TeamKey};
 use crate::money::Usd;
 use crate::reset::BudgetWindow;
@@ -43,15 +45,29 @@ pub fn newly_crossed(percent: i64, thresholds: &[u8], already: &[u8]) -> Vec<u8>
     crossed
 }
 
+/// A key whose spend reached an alert level in its current window.
+struct Candidate {
+    key: TeamKey,
+    limit: Usd,
+    spent: Usd,
+    percent: i64,
+    window: BudgetWindow,
+    exhausted: bool,
+}
+
 impl Team {
     /// The budget alerts due after a sync. Each returned alert has been claimed in the database,
-    /// so the caller announces it exactly once.
+    /// so the caller announces it exactly once. Reading takes a fixed number of queries however
+    /// many keys the team has; only the alerts to announce are written one by one.
     pub async fn due_budget_alerts(
         &self,
         thresholds: &[u8],
     ) -> Result<Vec<BudgetAlert>, TeamError> {
         let now = self.now();
-        let mut alerts = Vec::new();
+        let Some(lowest) = thresholds.iter().copied().min() else {
+            return Ok(Vec::new());
+        };
+        let mut candidates = Vec::new();
         for key in self.store.live_keys().await? {
             let Some(limit) = key.limit.filter(|l| *l > Usd::ZERO) else {
                 continue;
@@ -64,52 +80,86 @@ impl Team {
                 continue;
             };
             let window = key.reset.window_at(now);
-            // Holds keep a gateway member's spend under the limit, so running out shows as a
-            // refusal instead of as 100 %.
-            let exhausted = percent < 100
-                && key.is_gateway_token()
-                && self
-                    .store
-                    .refused_for_budget_since(&key.hash, window.start)
-                    .await?;
-            let level = if exhausted { 100 } else { percent };
-            let already = self
-                .store
-                .budget_alerts_sent(&key.hash, window.start)
-                .await?;
-            let mut crossed = newly_crossed(level, thresholds, &already);
+            candidates.push(Candidate {
+                key,
+                limit,
+                spent,
+                percent,
+                window,
+                exhausted: false,
+            });
+        }
+        // Holds keep a gateway member's spend under the limit, so running out shows as a
+        // refusal instead of as 100 %.
+        let short_of_limit = candidates
+            .iter()
+            .filter(|c| c.percent < 100 && c.key.is_gateway_token());
+        if let Some(since) = short_of_limit.map(|c| c.window.start).min() {
+            let refused = self.store.budget_refusals_since(since).await?;
+            for candidate in &mut candidates {
+                candidate.exhausted = candidate.percent < 100
+                    && candidate.key.is_gateway_token()
+                    && refused
+                        .get(&candidate.key.hash)
+                        .is_some_and(|last| *last >= candidate.window.start);
+            }
+        }
+        candidates.retain(|c| c.exhausted || c.percent >= i64::from(lowest));
+        let Some(since) = candidates.iter().map(|c| c.window.start).min() else {
+            return Ok(Vec::new());
+        };
+        let sent = self.store.budget_alerts_sent_since(since).await?;
+        let mut due = Vec::new();
+        for candidate in candidates {
+            let level = if candidate.exhausted {
+                100
+            } else {
+                candidate.percent
+            };
+            let already = sent.of(&candidate.key.hash, candidate.window.start);
+            let mut crossed = newly_crossed(level, thresholds, already);
             let Some(highest) = crossed.pop() else {
                 continue;
             };
+            let (hash, start) = (&candidate.key.hash, candidate.window.start);
             // The highest level decides who announces; the lower ones are recorded as passed.
             if !self
                 .store
-                .claim_budget_alert(&key.hash, window.start, highest, now)
+                .claim_budget_alert(hash, start, highest, now)
                 .await?
             {
                 continue;
             }
             for lower in crossed {
                 self.store
-                    .claim_budget_alert(&key.hash, window.start, lower, now)
+                    .claim_budget_alert(hash, start, lower, now)
                     .await?;
             }
-            let member = match key.member_id {
-                Some(id) => self.store.member(id).await?,
-                None => None,
-            };
-            alerts.push(BudgetAlert {
-                key,
-                member,
-                threshold: highest,
-                percent,
-                spent,
-                limit,
-                window,
-                exhausted,
-            });
+            due.push((candidate, highest));
         }
-        Ok(alerts)
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let members: HashMap<i64, Member> = self
+            .store
+            .members()
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        Ok(due
+            .into_iter()
+            .map(|(c, threshold)| BudgetAlert {
+                member: c.key.member_id.and_then(|id| members.get(&id).cloned()),
+                key: c.key,
+                threshold,
+                percent: c.percent,
+                spent: c.spent,
+                limit: c.limit,
+                window: c.window,
+                exhausted: c.exhausted,
+            })
+            .collect())
     }
 }
 
