@@ -109,6 +109,7 @@ pub fn key_listing(config: &Config) -> KeyListing {
         workspaces: vec![config.openrouter.workspace_id.clone()],
         include_disabled: true,
         concurrency: config.sync.page_concurrency,
+        expected_keys: 0,
     }
 }
 

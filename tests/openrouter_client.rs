@@ -42,6 +42,7 @@ fn listing(concurrency: usize, include_disabled: bool) -> KeyListing {
         workspaces: vec![None],
         include_disabled,
         concurrency,
+        expected_keys: 0,
     }
 }
 
@@ -78,6 +79,80 @@ async fn listing_250_keys_four_pages_at_a_time_costs_one_extra_call() {
 
     assert_eq!(keys.len(), 250);
     assert_eq!(h.fake.request_count(Endpoint::ListKeys), 4);
+}
+
+#[tokio::test]
+async fn listing_as_many_keys_as_expected_asks_for_no_page_past_the_end() {
+    let h = Harness::start().await;
+    h.fake.seed_keys(1_000, "team:member");
+
+    let keys = list_all_keys(
+        &h.api,
+        &KeyListing {
+            expected_keys: 1_000,
+            ..listing(4, true)
+        },
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(keys.len(), 1_000);
+    // Ten full pages and the empty one that shows the end.
+    let mut offsets: Vec<usize> = h
+        .fake
+        .requests_to(Endpoint::ListKeys)
+        .iter()
+        .filter_map(|r| r.query_param("offset")?.parse().ok())
+        .collect();
+    offsets.sort_unstable();
+    assert_eq!(offsets, (0..=10).map(|page| page * 100).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn listing_more_keys_than_expected_still_finds_them_all() {
+    let h = Harness::start().await;
+    let seeded = hashes(h.fake.seed_keys(730, "team:member"));
+
+    let keys = list_all_keys(
+        &h.api,
+        &KeyListing {
+            expected_keys: 200,
+            ..listing(4, true)
+        },
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        keys.iter().map(|k| k.hash.clone()).collect::<Vec<_>>(),
+        seeded
+    );
+    // Two expected pages, the one expected to end it, then batches of four until page 7.
+    assert_eq!(h.fake.request_count(Endpoint::ListKeys), 2 + 1 + 8);
+}
+
+#[tokio::test]
+async fn a_sync_expects_the_keys_the_last_one_stored() {
+    let h = Harness::start().await;
+    h.fake.seed_keys(250, "team:member");
+    let db = support::db::sqlite().await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
+
+    let first =
+        openrouter_team_bot::team::usage::sync_usage(&h.api, &db.store, &listing(4, true), now)
+            .await
+            .unwrap();
+    let calls_first = h.fake.request_count(Endpoint::ListKeys);
+    let second =
+        openrouter_team_bot::team::usage::sync_usage(&h.api, &db.store, &listing(4, true), now)
+            .await
+            .unwrap();
+
+    assert_eq!((first.keys, second.keys), (250, 250));
+    // Knowing nothing, the first sync reads a batch of four pages, one past the end.
+    assert_eq!(calls_first, 4);
+    // The second expects 250 keys: pages 0 and 1 full, page 2 ends it.
+    assert_eq!(h.fake.request_count(Endpoint::ListKeys) - calls_first, 3);
 }
 
 #[tokio::test]

@@ -8,6 +8,10 @@ pub struct KeyListing {
     pub include_disabled: bool,
     /// Pages requested at once.
     pub concurrency: usize,
+    /// How many keys the listing is expected to find (those the last sync stored): the pages
+    /// they fill are fetched `concurrency` at a time with none past the end, and the page
+    /// that should show the end alone. 0 when nothing is known.
+    pub expected_keys: usize,
 }
 
 impl Default for KeyListing {
@@ -16,6 +20,7 @@ impl Default for KeyListing {
             workspaces: vec![None],
             include_disabled: true,
             concurrency: 4,
+            expected_keys: 0,
         }
     }
 }

@@ -122,6 +122,15 @@ impl Store {
         rows.iter().map(team_key).collect()
     }
 
+    /// How many live keys are stored.
+    pub async fn live_key_count(&self) -> Result<usize, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM keys WHERE deleted_at IS NULL")
+            .fetch_one(self.pool())
+            .await
+            .doing("counting keys")?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
     /// Live keys with exactly this name (used to find a key whose creation was not confirmed).
     pub async fn keys_named(&self, name: &str) -> Result<Vec<TeamKey>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM keys WHERE name = $1 AND deleted_at IS NULL");

@@ -21,7 +21,12 @@ pub async fn sync_usage(
     listing: &KeyListing,
     now: DateTime<Utc>,
 ) -> Result<SyncSummary, SyncError> {
-    let keys = list_all_keys(api, listing).await?;
+    // As many keys as the last sync stored, most likely: no page past the end is asked for.
+    let listing = KeyListing {
+        expected_keys: store.live_key_count().await?,
+        ..listing.clone()
+    };
+    let keys = list_all_keys(api, &listing).await?;
     let summary = store.record_sync(&keys, now).await?;
     tracing::info!(
         keys = summary.keys,

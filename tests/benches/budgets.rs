@@ -136,6 +136,7 @@ async fn sync(db: TestDb, label: &str) {
         workspaces: vec![None],
         include_disabled: true,
         concurrency: 4,
+        expected_keys: 0,
     };
     for run in 1..=3 {
         let started = Instant::now();
