@@ -6,6 +6,58 @@ use poise::serenity_prelude::CreateEmbed;
 /// and footer well under the 6000-character total of a message.
 const PAGE_CHARS: usize = 3800;
 
+/// A titled list of lines to show.
+pub struct List<'a> {
+    pub title: &'a str,
+    pub lines: &'a [String],
+    /// What is shown when there are no lines.
+    pub empty: &'a str,
+    pub color: u32,
+}
+
+impl List<'_> {
+    /// The list as embeds of one page each.
+    pub fn pages(&self) -> Vec<CreateEmbed> {
+        pages(self.title, self.lines, self.empty, self.color)
+    }
+
+    /// The list as a text file: its title, then every line without Discord's markup (bold and
+    /// code marks dropped, a mention as the user's id).
+    pub fn plain_text(&self) -> Vec<u8> {
+        let mut text = format!("{}\n\n", self.title);
+        for line in self.lines {
+            text.push_str(&plain(line));
+            text.push('\n');
+        }
+        text.into_bytes()
+    }
+}
+
+/// A line without Discord's markup: `**bold**` and `` `code` `` marks dropped, `<@123>` as
+/// `user 123`.
+fn plain(line: &str) -> String {
+    let line = line.replace("**", "").replace('`', "");
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line.as_str();
+    while let Some(at) = rest.find("<@") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        match after.find('>') {
+            Some(end) if end > 0 && after[..end].bytes().all(|b| b.is_ascii_digit()) => {
+                out.push_str("user ");
+                out.push_str(&after[..end]);
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push_str("<@");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `lines` as embeds of one page each, titled "Title (page 2 of 3)" when there are several.
 pub fn pages(title: &str, lines: &[String], empty: &str, color: u32) -> Vec<CreateEmbed> {
     if lines.is_empty() {
@@ -50,6 +102,14 @@ pub fn pages(title: &str, lines: &[String], empty: &str, color: u32) -> Vec<Crea
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_line_has_no_markup() {
+        assert_eq!(
+            plain("**mia** · <@42> · `team:mia:r1` · <@x> and <@"),
+            "mia · user 42 · team:mia:r1 · <@x> and <@"
+        );
+    }
 
     #[test]
     fn every_line_lands_on_some_page() {

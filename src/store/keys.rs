@@ -122,6 +122,20 @@ impl Store {
         rows.iter().map(team_key).collect()
     }
 
+    /// Every member's live keys that are not being retired, newest first for each member (the
+    /// order of [`Store::keys_of_member`]), in one query.
+    pub async fn current_keys_of_members(&self) -> Result<Vec<TeamKey>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM keys WHERE member_id IS NOT NULL AND deleted_at IS NULL \
+             AND retiring_since IS NULL ORDER BY member_id, created_at DESC, hash"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await
+            .doing("reading the members' keys")?;
+        rows.iter().map(team_key).collect()
+    }
+
     /// How many live keys are stored.
     pub async fn live_key_count(&self) -> Result<usize, StoreError> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM keys WHERE deleted_at IS NULL")

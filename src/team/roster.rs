@@ -1,5 +1,7 @@
 //! The roster: linking Discord accounts to member names, choosing tiers, listing who has what.
 
+use std::collections::HashMap;
+
 use super::error::duplicate_as_user;
 use super::lifecycle::TierChange;
 use super::{Actor, Caller, DiscordId, Member, MemberName, MemberStatus, Team, TeamError, TeamKey};
@@ -136,14 +138,16 @@ impl Team {
     /// Every member with their current tier and key (admins only).
     pub async fn roster(&self, caller: &Caller) -> Result<Vec<RosterEntry>, TeamError> {
         self.require_admin(caller)?;
+        // Each member's newest current key, read with everyone's.
+        let mut newest: HashMap<i64, TeamKey> = HashMap::new();
+        for key in self.store.current_keys_of_members().await? {
+            if let Some(owner) = key.member_id {
+                newest.entry(owner).or_insert(key);
+            }
+        }
         let mut entries = Vec::new();
         for member in self.store.members().await? {
-            let key = self
-                .store
-                .keys_of_member(member.id)
-                .await?
-                .into_iter()
-                .next();
+            let key = newest.remove(&member.id);
             let tier = self
                 .rules
                 .tiers

@@ -121,40 +121,86 @@ async fn interactions(db: TestDb, label: &str) {
     h.stop().await;
 }
 
-async fn sync(db: TestDb, label: &str) {
+/// The team behind a sync: only its alert pass runs here.
+const TEAM_CONFIG: &str = "default_tier = \"basic\"\n[tiers.basic]\nlimit_usd = 10.0\n";
+
+/// Syncs of `count` keys with daily $10 limits, a tenth of them past 50 % (some past 80 and
+/// 100 %), then the alert pass after the sync: time, list calls, and resident memory.
+async fn sync(db: TestDb, count: usize, label: &str) {
     let openrouter = fakes::openrouter::FakeOpenRouter::start()
         .await
         .expect("the fake starts");
-    openrouter.seed_keys(10_000, "team:member");
+    for i in 0..count {
+        let spent = if i % 10 == 0 {
+            500 + (i % 7) as i64 * 100
+        } else {
+            100
+        };
+        let mut seed = fakes::openrouter::KeySeed::named(format!("team:member{i}:r{i}"));
+        seed.limit = Some(fakes::openrouter::Usd::from_dollars(10));
+        seed.limit_reset = fakes::openrouter::LimitReset::Daily;
+        seed.usage = fakes::openrouter::Usage {
+            total: fakes::openrouter::Usd::from_cents(spent),
+            daily: fakes::openrouter::Usd::from_cents(spent),
+            weekly: fakes::openrouter::Usd::from_cents(spent),
+            monthly: fakes::openrouter::Usd::from_cents(spent),
+        };
+        openrouter.add_key(seed);
+    }
     let mut settings = openrouter_team_bot::openrouter::ClientSettings::new(
         openrouter.base_url(),
         secrecy::SecretString::from(openrouter.management_key()),
     );
     settings.timeout = Duration::from_secs(30);
-    let api = openrouter_team_bot::openrouter::HttpManagementApi::new(settings).expect("a client");
+    let api = std::sync::Arc::new(
+        openrouter_team_bot::openrouter::HttpManagementApi::new(settings).expect("a client"),
+    );
     let listing = KeyListing {
         workspaces: vec![None],
         include_disabled: true,
         concurrency: 4,
         expected_keys: 0,
     };
+    let config = openrouter_team_bot::config::Config::parse(TEAM_CONFIG, |_| None)
+        .expect("the bench's config");
+    let team = openrouter_team_bot::team::Team::new(
+        db.store.clone(),
+        api.clone(),
+        openrouter_team_bot::app::team_rules(&config),
+        std::sync::Arc::new(openrouter_team_bot::clock::SystemClock),
+        std::sync::Arc::new(openrouter_team_bot::team::Silent),
+    );
+    let mut peak_kib = 0;
     for run in 1..=3 {
+        let calls_before = openrouter.request_count(fakes::openrouter::Endpoint::ListKeys);
         let started = Instant::now();
         let summary = sync_usage(
-            &api,
+            api.as_ref(),
             &db.store,
             &listing,
             Utc::now() + chrono::Duration::minutes(run),
         )
         .await
         .expect("the sync works");
+        let synced = started.elapsed();
+        peak_kib = peak_kib.max(resident_memory_kib().unwrap_or(0));
+        let started = Instant::now();
+        let alerts = team
+            .due_budget_alerts(&[50, 80, 100])
+            .await
+            .expect("the alert pass works");
+        let alert_pass = started.elapsed();
         println!(
-            "{label}: sync {run} of {} keys in {:?} (budget: under 2 s), {} list calls so far",
+            "{label}: sync {run} of {} keys in {synced:.2?} with {} list calls (budget at 50,000: under 2 s, 500 pages); alert pass {alert_pass:.2?}, {} alerts due (budget: under 200 ms)",
             summary.keys,
-            started.elapsed(),
-            openrouter.request_count(fakes::openrouter::Endpoint::ListKeys)
+            openrouter.request_count(fakes::openrouter::Endpoint::ListKeys) - calls_before,
+            alerts.len()
         );
     }
+    println!(
+        "{label}: resident memory after {count}-key syncs {} KiB (peak seen {peak_kib} KiB; the fake's keys are in the same process)",
+        resident_memory_kib().unwrap_or(0)
+    );
 }
 
 fn main() {
@@ -163,9 +209,11 @@ fn main() {
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        sync(support::db::sqlite().await, "SQLite").await;
-        if let Some(db) = support::db::postgres().await {
-            sync(db, "PostgreSQL").await;
+        for count in [1_000, 10_000, 50_000] {
+            sync(support::db::sqlite().await, count, "SQLite").await;
+            if let Some(db) = support::db::postgres().await {
+                sync(db, count, "PostgreSQL").await;
+            }
         }
         interactions(support::db::sqlite().await, "SQLite").await;
         if let Some(db) = support::db::postgres().await {

@@ -245,10 +245,15 @@ impl Harness {
     /// The reply and every follow-up of an interaction, once `pages` messages have arrived.
     pub async fn all_pages(&self, id: InteractionId, pages: usize) -> Vec<Message> {
         let first = self.discord.reply_to(id).await;
-        let mut messages = vec![first.message.expect("a message reply")];
+        // A deferred answer is filled by the first follow-up, which is then a page itself.
+        let mut messages = Vec::new();
+        if first.callback_type != 5 {
+            messages.push(first.message.expect("a message reply"));
+        }
+        let shown = messages.len();
         let followups = eventually("the follow-up pages", || {
             let followups = self.discord.followups_to(id);
-            (followups.len() + 1 >= pages).then_some(followups)
+            (followups.len() + shown >= pages).then_some(followups)
         })
         .await;
         messages.extend(followups);

@@ -38,14 +38,15 @@ pub async fn audit(
             )
         })
         .collect();
-    super::send_pages(
+    super::send_list(
         ctx,
-        pages::pages(
-            "Audit log",
-            &lines,
-            "Nothing has happened yet.",
-            render::BLUE,
-        ),
+        pages::List {
+            title: "Audit log",
+            lines: &lines,
+            empty: "Nothing has happened yet.",
+            color: render::BLUE,
+        },
+        "audit-log.txt",
     )
     .await
 }

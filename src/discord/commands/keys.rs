@@ -38,6 +38,8 @@ pub async fn list(
         unowned: unowned.unwrap_or(false),
         idle: idle.unwrap_or(false),
     };
+    // Every key of a big team takes longer to read than Discord waits for a first answer.
+    ctx.defer_ephemeral().await?;
     let rows = ctx.data().team.key_table(&caller, filter).await?;
     let lines: Vec<String> = rows
         .iter()
@@ -70,7 +72,17 @@ pub async fn list(
     } else {
         "Team keys"
     };
-    super::send_pages(ctx, pages::pages(title, &lines, "No keys.", render::BLUE)).await
+    super::send_list(
+        ctx,
+        pages::List {
+            title,
+            lines: &lines,
+            empty: "No keys.",
+            color: render::BLUE,
+        },
+        "team-keys.txt",
+    )
+    .await
 }
 
 /// Delete a member's key at OpenRouter.

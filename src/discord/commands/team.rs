@@ -125,6 +125,8 @@ pub async fn tier(
 #[poise::command(slash_command, guild_only)]
 pub async fn list(ctx: Context<'_>) -> Result<(), BotError> {
     let caller = caller::of_command(&ctx);
+    // A big team's roster takes longer to read than Discord waits for a first answer.
+    ctx.defer_ephemeral().await?;
     let lines: Vec<String> = ctx
         .data()
         .team
@@ -160,14 +162,15 @@ pub async fn list(ctx: Context<'_>) -> Result<(), BotError> {
             )
         })
         .collect();
-    super::send_pages(
+    super::send_list(
         ctx,
-        pages::pages(
-            "Team roster",
-            &lines,
-            "Nobody is on the roster yet. /team link adds people; /mykey lets them ask.",
-            render::BLUE,
-        ),
+        pages::List {
+            title: "Team roster",
+            lines: &lines,
+            empty: "Nobody is on the roster yet. /team link adds people; /mykey lets them ask.",
+            color: render::BLUE,
+        },
+        "team-roster.txt",
     )
     .await
 }
