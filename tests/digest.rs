@@ -19,8 +19,9 @@ use openrouter_team_bot::report::{ChartOptions, DigestChart, render_chart};
 use openrouter_team_bot::reset::LimitReset;
 use openrouter_team_bot::store::Store;
 use openrouter_team_bot::team::digest::{
-    Digest, DigestData, DigestPlan, DigestSettings, DigestWeek, MemberLine, ModelActivity,
-    OpenRouterFigures, Spender, SpikeRule, load_digest_data,
+    ACTIVITY_KEYS, Digest, DigestData, DigestPlan, DigestSettings, DigestWeek, MemberLine,
+    ModelActivity, OpenRouterFigures, Spender, SpikeRule, fetch_openrouter_figures,
+    load_digest_data,
 };
 use openrouter_team_bot::team::{DiscordId, MemberName, NewKeyRequest, RequestKind, TopUpStatus};
 use serenity::all::{ChannelId, HttpBuilder};
@@ -328,12 +329,58 @@ on_each_database!(
         spikes_are_found(&digest, &expected);
         reminders_are_listed(&digest, &team);
         openrouter_figures_add_models_and_runway(&data, &team);
+        activity_is_asked_for_the_biggest_spenders_only(&data).await;
 
         let chart = render_chart(&digest, ChartOptions::default()).expect("the chart draws");
         the_chart_shows_what_it_says(&chart, &digest);
         the_discord_messages_are_accepted_and_name_every_member_once(&digest, &chart).await;
     }
 );
+
+/// A big team's digest asks OpenRouter for the account's activity and for that of the week's
+/// biggest spenders' keys, a bounded number of calls, not one per key that spent.
+async fn activity_is_asked_for_the_biggest_spenders_only(data: &DigestData) {
+    use fakes::openrouter::Endpoint;
+    let spending: Vec<(Usd, String)> = data
+        .keys
+        .iter()
+        .map(|key| {
+            let spent = data
+                .readings
+                .spent(key, DigestPlan::day(0), DigestPlan::day(7));
+            (spent, key.hash.clone())
+        })
+        .filter(|(spent, _)| *spent > Usd::ZERO)
+        .collect();
+    assert!(
+        spending.len() > ACTIVITY_KEYS,
+        "more keys spent than are asked about"
+    );
+    let h = support::openrouter::Harness::start().await;
+    fetch_openrouter_figures(&h.api, data, 8).await;
+    let asked: Vec<Option<String>> = h
+        .fake
+        .requests_to(Endpoint::Activity)
+        .iter()
+        .map(|r| r.query_param("api_key_hash"))
+        .collect();
+    assert_eq!(asked.len(), 1 + ACTIVITY_KEYS);
+    assert_eq!(asked.iter().filter(|hash| hash.is_none()).count(), 1);
+    let smallest_asked = spending
+        .iter()
+        .filter(|(_, hash)| asked.contains(&Some(hash.clone())))
+        .map(|(spent, _)| *spent)
+        .min()
+        .unwrap();
+    for (spent, hash) in &spending {
+        if !asked.contains(&Some(hash.clone())) {
+            assert!(
+                *spent <= smallest_asked,
+                "{hash} spent more than a key asked about"
+            );
+        }
+    }
+}
 
 fn totals_and_member_lines_match(digest: &Digest, expected: &Expected<'_>) {
     let (members, unowned) = expected.by_member();

@@ -110,36 +110,37 @@ fn resident_memory_mib() -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+type Runtimes = std::sync::OnceLock<tokio::runtime::Runtime>;
+
+/// A runtime of its own, named `name`, with `workers` threads, made on first use.
+fn own_runtime(
+    cell: &'static Runtimes,
+    name: &str,
+    workers: usize,
+) -> &'static tokio::runtime::Handle {
+    cell.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name(name)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    })
+    .handle()
+}
+
 /// The clients' runtime: their connections and timing run on threads of their own, apart from
 /// the bot's and the fake's, as they would in other processes.
 fn clients() -> &'static tokio::runtime::Handle {
-    static CLIENTS: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    CLIENTS
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("clients")
-                .enable_all()
-                .build()
-                .expect("the clients' runtime")
-        })
-        .handle()
+    static CLIENTS: Runtimes = Runtimes::new();
+    own_runtime(&CLIENTS, "clients", 1)
 }
 
 /// The fakes' runtime: OpenRouter's side keeps its own threads and timers, so the bot's load
 /// does not slow the model's answers, as it could not slow the real service's.
 fn fakes_runtime() -> &'static tokio::runtime::Handle {
-    static FAKES: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    FAKES
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name("fakes")
-                .enable_all()
-                .build()
-                .expect("the fakes' runtime")
-        })
-        .handle()
+    static FAKES: Runtimes = Runtimes::new();
+    own_runtime(&FAKES, "fakes", 2)
 }
 
 /// The bot on `db` with gateway access for Mia on `tier`, its fakes on their own runtime.

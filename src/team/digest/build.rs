@@ -155,17 +155,26 @@ impl Digest {
 }
 
 impl DigestData {
-    /// The keys that spent something in the digest's week: the ones worth asking OpenRouter's
-    /// activity about.
-    pub fn keys_spending_in_week(&self) -> Vec<String> {
-        self.keys
+    /// The keys that spent most in the digest's week, at most `most`, biggest first: the ones
+    /// worth asking OpenRouter's activity about (one call each, so a big team's digest makes
+    /// a bounded number of calls; the members beyond them have no top model).
+    pub fn keys_spending_most_in_week(&self, most: usize) -> Vec<String> {
+        let mut spending: Vec<(Usd, &str)> = self
+            .keys
             .iter()
-            .filter(|key| {
-                self.readings
-                    .spent(key, DigestPlan::day(0), DigestPlan::day(7))
-                    > Usd::ZERO
+            .map(|key| {
+                let spent = self
+                    .readings
+                    .spent(key, DigestPlan::day(0), DigestPlan::day(7));
+                (spent, key.hash.as_str())
             })
-            .map(|key| key.hash.clone())
+            .filter(|(spent, _)| *spent > Usd::ZERO)
+            .collect();
+        spending.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        spending
+            .into_iter()
+            .take(most)
+            .map(|(_, hash)| hash.to_string())
             .collect()
     }
 }

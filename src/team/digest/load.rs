@@ -94,8 +94,12 @@ pub async fn build_digest(
     Ok(Digest::build(&data, settings, openrouter))
 }
 
-/// Asks OpenRouter for the credits and for the activity of the keys that spent in the week (at
-/// most `concurrency` calls at a time). Whatever fails is left out and logged: the digest is
+/// How many keys' activity a digest asks OpenRouter for: the week's biggest spenders, whose
+/// top model the digest shows.
+pub const ACTIVITY_KEYS: usize = 100;
+
+/// Asks OpenRouter for the credits and for the activity of the keys that spent most in the week
+/// (at most `concurrency` calls at a time). Whatever fails is left out and logged: the digest is
 /// built without it.
 pub async fn fetch_openrouter_figures(
     api: &dyn ManagementApi,
@@ -109,6 +113,7 @@ pub async fn fetch_openrouter_figures(
             None
         }
     };
-    let activity = fetch_activity(api, &data.keys_spending_in_week(), concurrency).await;
+    let keys = data.keys_spending_most_in_week(ACTIVITY_KEYS);
+    let activity = fetch_activity(api, &keys, concurrency).await;
     OpenRouterFigures { activity, credits }
 }

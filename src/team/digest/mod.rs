@@ -19,7 +19,7 @@ use chrono_tz::Tz;
 
 pub use crate::domain::UsageReadings;
 pub use activity::{ModelActivity, ModelSpend, fetch_activity, top_models_since};
-pub use load::{build_digest, fetch_openrouter_figures, load_digest_data};
+pub use load::{ACTIVITY_KEYS, build_digest, fetch_openrouter_figures, load_digest_data};
 pub use plan::DigestPlan;
 pub use spikes::{Spender, Spike, SpikeRule, first_key_day, utc_date, utc_day};
 pub use week::{DigestWeek, InvalidWeek};
