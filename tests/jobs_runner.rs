@@ -37,8 +37,8 @@ struct Counted {
 
 #[async_trait]
 impl Notifier for Counted {
-    async fn budget_alert(&self, _alert: &BudgetAlert) {
-        self.alerts.fetch_add(1, Ordering::SeqCst);
+    async fn budget_alerts(&self, alerts: &[BudgetAlert]) {
+        self.alerts.fetch_add(alerts.len(), Ordering::SeqCst);
     }
     async fn pace_alert(&self, _alert: &PaceAlert) {
         self.alerts.fetch_add(1, Ordering::SeqCst);

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use openrouter_team_bot::money::Usd;
 use openrouter_team_bot::openrouter::{ApiKey, KeyHash, Usage};
 use openrouter_team_bot::reset::LimitReset;
-use openrouter_team_bot::store::{Backend, StoreError};
+use openrouter_team_bot::store::{AlertClaim, Backend, StoreError};
 use openrouter_team_bot::team::{
     AuditEntry, DiscordId, MemberName, MemberStatus, NewKeyRequest, RequestKind, RequestStatus,
     TeamKey,
@@ -551,6 +551,42 @@ on_each_database!(
                 .claim_notice("credits_low", "team", "2026-11-27", now())
                 .await
                 .unwrap()
+        );
+    }
+);
+
+on_each_database!(
+    a_batch_of_budget_alerts_is_claimed_once_each_past_one_statement,
+    |db| async move {
+        let store = &db.store;
+        let window = now() - Duration::hours(10);
+        let claim = |i: usize, threshold: u8| AlertClaim {
+            key_hash: format!("{i:064x}"),
+            window_start: window,
+            threshold,
+        };
+        let mut claims: Vec<AlertClaim> = (0..250).map(|i| claim(i, 80)).collect();
+        claims.push(claim(7, 80));
+        assert!(
+            store
+                .claim_budget_alert(&claim(3, 80).key_hash, window, 80, now())
+                .await
+                .unwrap()
+        );
+
+        let won = store.claim_budget_alerts(&claims, now()).await.unwrap();
+        assert_eq!(won.len(), 249, "250 distinct claims, one already taken");
+        assert!(!won.contains(&claim(3, 80)));
+        assert!(won.contains(&claim(249, 80)));
+
+        let again = store.claim_budget_alerts(&claims, now()).await.unwrap();
+        assert!(again.is_empty(), "claimed twice: {again:?}");
+        assert_eq!(
+            store
+                .budget_alerts_sent(&claim(200, 80).key_hash, window)
+                .await
+                .unwrap(),
+            vec![80]
         );
     }
 );

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures_util::StreamExt;
 use poise::serenity_prelude as serenity;
 use serenity::{ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateMessage, Http};
 
@@ -26,6 +27,10 @@ use crate::team::lifecycle::Departure;
 use crate::team::pace_alerts::PaceAlert;
 use crate::team::reminders::{DisableReason, KeyNotice, KeyReminder};
 use crate::team::{KeyRequest, Member, RequestStatus, Team};
+
+/// Budget alert DMs sent at once: each opens its own DM channel, and Discord's global limit
+/// (50 requests a second) leaves room for the rest of the bot.
+const DMS_AT_ONCE: usize = 8;
 
 /// Posts job announcements to the configured channels and DMs.
 pub struct DiscordNotifier {
@@ -263,24 +268,35 @@ fn top_up_button(alert: &BudgetAlert) -> Vec<CreateActionRow> {
 
 #[async_trait]
 impl Notifier for DiscordNotifier {
-    async fn budget_alert(&self, alert: &BudgetAlert) {
-        let embed = budget_alert_embed(alert);
-        let rows = top_up_button(alert);
-        self.post(
-            self.channels.alerts,
-            CreateMessage::new()
-                .embed(embed.clone())
-                .components(rows.clone()),
-        )
-        .await;
-        if let Some(user) = alert.member.as_ref().and_then(|m| m.discord_user_id) {
-            dm(
-                &self.http,
-                serenity::UserId::new(user.0),
-                dm_message(member_budget_alert_embed(alert), rows),
-            )
-            .await;
+    async fn budget_alerts(&self, alerts: &[BudgetAlert]) {
+        // The alerts channel is one rate-limit bucket, so its posts go in order; each DM is a
+        // channel of its own, so several go at once.
+        let posts = async {
+            for alert in alerts {
+                self.post(
+                    self.channels.alerts,
+                    CreateMessage::new()
+                        .embed(budget_alert_embed(alert))
+                        .components(top_up_button(alert)),
+                )
+                .await;
+            }
+        };
+        let mut messages = Vec::new();
+        for alert in alerts {
+            if let Some(user) = alert.member.as_ref().and_then(|m| m.discord_user_id) {
+                let message = dm_message(member_budget_alert_embed(alert), top_up_button(alert));
+                messages.push((serenity::UserId::new(user.0), message));
+            }
         }
+        let http = &self.http;
+        let dms = async {
+            let mut sending = futures_util::stream::iter(messages)
+                .map(|(user, message)| dm(http, user, message))
+                .buffer_unordered(DMS_AT_ONCE);
+            while sending.next().await.is_some() {}
+        };
+        tokio::join!(posts, dms);
     }
 
     async fn pace_alert(&self, alert: &PaceAlert) {

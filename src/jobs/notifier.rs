@@ -19,8 +19,9 @@ use crate::team::{DiscordId, KeyRequest};
 /// problems are the implementation's to log.
 #[async_trait]
 pub trait Notifier: Send + Sync {
-    /// A key crossed a budget threshold: the alerts channel and a DM to its owner.
-    async fn budget_alert(&self, alert: &BudgetAlert);
+    /// Keys crossed budget thresholds: each alert in the alerts channel, in order, and a DM to
+    /// its owner (DMs may go out together, within Discord's rate limits).
+    async fn budget_alerts(&self, alerts: &[BudgetAlert]);
     /// A key is on track to pass its limit before it resets: the alerts channel and its owner.
     async fn pace_alert(&self, alert: &PaceAlert);
     /// Requests that expired: their cards and their requesters.

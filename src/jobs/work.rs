@@ -55,9 +55,7 @@ impl Job for SyncUsage {
                 Vec::new()
             }
         };
-        for alert in &alerts {
-            context.notifier.budget_alert(alert).await;
-        }
+        context.notifier.budget_alerts(&alerts).await;
         let paces = if context.settings.alerts.pace {
             team.due_pace_alerts().await.unwrap_or_else(|e| {
                 tracing::error!(error = %e, "checking the keys' pace failed");

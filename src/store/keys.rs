@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
-use super::rows::{get, get_bool, get_opt_time, get_time, secs};
+use super::rows::{get, get_bool, get_opt_time, get_time, secs, time};
 use super::{Doing, Store, StoreError};
-use crate::domain::{Access, TeamKey, Usage};
+use crate::domain::{Access, Outcome, TeamKey, Usage};
 use crate::money::Usd;
 use crate::reset::LimitReset;
 
@@ -134,6 +134,60 @@ impl Store {
             .await
             .doing("reading the members' keys")?;
         rows.iter().map(team_key).collect()
+    }
+
+    /// The keys a budget alert may be due for, in one query: live keys with a positive limit
+    /// whose spend in their current window is at `lowest` percent of it or more, or that the
+    /// gateway refused a request of for its budget since that window began. Each comes with
+    /// when the gateway last refused it, if it did.
+    ///
+    /// Refusals are looked for since the earliest start of a calendar window (the month's or the
+    /// week's): a lifetime limit refused before that was weighed by the passes that followed.
+    pub async fn keys_at_alert_levels(
+        &self,
+        lowest: u8,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(TeamKey, Option<DateTime<Utc>>)>, StoreError> {
+        let start = |reset: LimitReset| secs(reset.window_at(now).start);
+        let sql = format!(
+            "SELECT {COLUMNS}, refused.last_at AS refused_at FROM keys \
+             LEFT JOIN (SELECT key_hash, MAX(started_at) AS last_at FROM gateway_requests \
+               WHERE outcome = '{refused}' AND started_at >= $1 GROUP BY key_hash) refused \
+               ON refused.key_hash = keys.hash \
+             WHERE keys.deleted_at IS NULL AND keys.limit_micros > 0 AND ( \
+               (CASE keys.limit_reset WHEN '{daily}' THEN keys.usage_daily_micros \
+                  WHEN '{weekly}' THEN keys.usage_weekly_micros \
+                  WHEN '{monthly}' THEN keys.usage_monthly_micros \
+                  ELSE keys.usage_micros END) * 100 >= keys.limit_micros * $2 \
+               OR refused.last_at >= (CASE keys.limit_reset WHEN '{daily}' THEN $3 \
+                  WHEN '{weekly}' THEN $4 WHEN '{monthly}' THEN $5 ELSE $6 END)) \
+             ORDER BY keys.name, keys.hash",
+            refused = Outcome::RefusedBudget.as_str(),
+            daily = LimitReset::Daily.as_str(),
+            weekly = LimitReset::Weekly.as_str(),
+            monthly = LimitReset::Monthly.as_str(),
+        );
+        let (daily, weekly, monthly) = (
+            start(LimitReset::Daily),
+            start(LimitReset::Weekly),
+            start(LimitReset::Monthly),
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(weekly.min(monthly))
+            .bind(i64::from(lowest))
+            .bind(daily)
+            .bind(weekly)
+            .bind(monthly)
+            .bind(start(LimitReset::Never))
+            .fetch_all(self.pool())
+            .await
+            .doing("looking for keys near their limits")?;
+        rows.iter()
+            .map(|row| {
+                let refused: Option<i64> = get(row, "refused_at")?;
+                Ok((team_key(row)?, refused.map(time)))
+            })
+            .collect()
     }
 
     /// How many live keys are stored.

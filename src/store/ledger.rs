@@ -4,12 +4,10 @@
 //! a settled row is never turned back into a held one, so a row written twice (by a batch retried
 //! after a crash, or by recovery) is settled once.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
-use super::rows::{get, get_bool, get_opt_time, get_time, secs, time};
+use super::rows::{get, get_bool, get_opt_time, get_time, secs};
 use super::{Doing, Store, StoreError};
 use crate::domain::{CostSource, GatewayRequest, Outcome, Usage};
 use crate::money::{NanoUsd, Usd};
@@ -140,28 +138,6 @@ impl Store {
             query.execute(&mut *tx).await.doing("writing ledger rows")?;
         }
         tx.commit().await.doing("committing a ledger batch")
-    }
-
-    /// Each token the gateway refused a request of for its budget since `since`, with when it
-    /// last did.
-    pub async fn budget_refusals_since(
-        &self,
-        since: DateTime<Utc>,
-    ) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {
-        // The outcome is written into the statement so the partial index on it is used.
-        let sql = format!(
-            "SELECT key_hash, MAX(started_at) AS last_at FROM gateway_requests \
-             WHERE outcome = '{}' AND started_at >= $1 GROUP BY key_hash",
-            Outcome::RefusedBudget.as_str()
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(secs(since))
-            .fetch_all(self.pool())
-            .await
-            .doing("looking for budget refusals")?;
-        rows.iter()
-            .map(|row| Ok((get(row, "key_hash")?, time(get(row, "last_at")?))))
-            .collect()
     }
 
     /// A ledger row by the gateway's request id.

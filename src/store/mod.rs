@@ -26,7 +26,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub use crate::domain::{DaySpend, SnapshotRow};
 pub use ledger::{Lease, LedgerActivity, LedgerSpend};
-pub use once::AlertsSent;
+pub use once::{AlertClaim, AlertsSent};
 pub use usage::SyncSummary;
 
 /// What [`Store::migrate`] did.

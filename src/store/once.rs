@@ -106,6 +106,56 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
+    /// Claims many budget alerts `(key, window, threshold)` at once, in one transaction; returns
+    /// the ones this call claimed (a claim another caller made first is left out).
+    pub async fn claim_budget_alerts(
+        &self,
+        claims: &[AlertClaim],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AlertClaim>, StoreError> {
+        // A fixed order, so that instances claiming the same alerts wait on each other instead
+        // of deadlocking.
+        let mut claims = claims.to_vec();
+        claims.sort();
+        claims.dedup();
+        let mut claimed = Vec::new();
+        let mut tx = self
+            .pool()
+            .begin()
+            .await
+            .doing("starting to record budget alerts")?;
+        for chunk in claims.chunks(CLAIMS_PER_STATEMENT) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${}, $1)", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+                .collect();
+            let sql = format!(
+                "INSERT INTO alerts_sent (key_hash, window_start, threshold, sent_at) VALUES {} \
+                 ON CONFLICT DO NOTHING RETURNING key_hash, window_start, threshold",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(secs(now));
+            for claim in chunk {
+                query = query
+                    .bind(claim.key_hash.clone())
+                    .bind(secs(claim.window_start))
+                    .bind(i64::from(claim.threshold));
+            }
+            let rows = query
+                .fetch_all(&mut *tx)
+                .await
+                .doing("recording budget alerts")?;
+            for row in &rows {
+                claimed.push(AlertClaim {
+                    key_hash: get(row, "key_hash")?,
+                    window_start: time(get(row, "window_start")?),
+                    threshold: threshold(get(row, "threshold")?),
+                });
+            }
+        }
+        tx.commit().await.doing("recording budget alerts")?;
+        Ok(claimed)
+    }
+
     /// The thresholds already announced for a key in a window.
     pub async fn budget_alerts_sent(
         &self,
@@ -188,6 +238,18 @@ impl Store {
         .doing("reading a notice")?;
         Ok(at.map(super::rows::time))
     }
+}
+
+/// Budget alerts claimed per statement: three parameters each, well below the point where
+/// SQLite's linear parameter lookup starts to cost.
+const CLAIMS_PER_STATEMENT: usize = 100;
+
+/// One budget alert to claim: a threshold of a key in one of its windows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AlertClaim {
+    pub key_hash: String,
+    pub window_start: DateTime<Utc>,
+    pub threshold: u8,
 }
 
 /// Thresholds already announced, by key and window.

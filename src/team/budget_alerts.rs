@@ -1,11 +1,12 @@
 //! Budget-breach alerts: after each sync, the highest threshold a key newly crossed in its
 //! current window, announced once per (key, window, threshold), across restarts and instances.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{Member, Team, TeamError, TeamKey};
 use crate::money::Usd;
 use crate::reset::BudgetWindow;
+use crate::store::AlertClaim;
 
 /// One alert to announce.
 #[derive(Debug, Clone)]
@@ -57,8 +58,9 @@ struct Candidate {
 
 impl Team {
     /// The budget alerts due after a sync. Each returned alert has been claimed in the database,
-    /// so the caller announces it exactly once. Reading takes a fixed number of queries however
-    /// many keys the team has; only the alerts to announce are written one by one.
+    /// so the caller announces it exactly once. It takes a fixed number of queries however many
+    /// keys the team has: one for the keys near their limits, one for what was announced, one
+    /// transaction for the claims and one for the owners.
     pub async fn due_budget_alerts(
         &self,
         thresholds: &[u8],
@@ -68,7 +70,7 @@ impl Team {
             return Ok(Vec::new());
         };
         let mut candidates = Vec::new();
-        for key in self.store.live_keys().await? {
+        for (key, refused_at) in self.store.keys_at_alert_levels(lowest, now).await? {
             let Some(limit) = key.limit.filter(|l| *l > Usd::ZERO) else {
                 continue;
             };
@@ -80,36 +82,28 @@ impl Team {
                 continue;
             };
             let window = key.reset.window_at(now);
-            candidates.push(Candidate {
-                key,
-                limit,
-                spent,
-                percent,
-                window,
-                exhausted: false,
-            });
-        }
-        // Holds keep a gateway member's spend under the limit, so running out shows as a
-        // refusal instead of as 100 %.
-        let short_of_limit = candidates
-            .iter()
-            .filter(|c| c.percent < 100 && c.key.is_gateway_token());
-        if let Some(since) = short_of_limit.map(|c| c.window.start).min() {
-            let refused = self.store.budget_refusals_since(since).await?;
-            for candidate in &mut candidates {
-                candidate.exhausted = candidate.percent < 100
-                    && candidate.key.is_gateway_token()
-                    && refused
-                        .get(&candidate.key.hash)
-                        .is_some_and(|last| *last >= candidate.window.start);
+            // Holds keep a gateway member's spend under the limit, so running out shows as a
+            // refusal instead of as 100 %.
+            let exhausted = percent < 100
+                && key.is_gateway_token()
+                && refused_at.is_some_and(|at| at >= window.start);
+            if exhausted || percent >= i64::from(lowest) {
+                candidates.push(Candidate {
+                    key,
+                    limit,
+                    spent,
+                    percent,
+                    window,
+                    exhausted,
+                });
             }
         }
-        candidates.retain(|c| c.exhausted || c.percent >= i64::from(lowest));
         let Some(since) = candidates.iter().map(|c| c.window.start).min() else {
             return Ok(Vec::new());
         };
         let sent = self.store.budget_alerts_sent_since(since).await?;
-        let mut due = Vec::new();
+        let mut crossing = Vec::new();
+        let mut claims = Vec::new();
         for candidate in candidates {
             let level = if candidate.exhausted {
                 100
@@ -117,26 +111,37 @@ impl Team {
                 candidate.percent
             };
             let already = sent.of(&candidate.key.hash, candidate.window.start);
-            let mut crossed = newly_crossed(level, thresholds, already);
-            let Some(highest) = crossed.pop() else {
+            let crossed = newly_crossed(level, thresholds, already);
+            let Some(highest) = crossed.last().copied() else {
                 continue;
             };
-            let (hash, start) = (&candidate.key.hash, candidate.window.start);
             // The highest level decides who announces; the lower ones are recorded as passed.
-            if !self
-                .store
-                .claim_budget_alert(hash, start, highest, now)
-                .await?
-            {
-                continue;
-            }
-            for lower in crossed {
-                self.store
-                    .claim_budget_alert(hash, start, lower, now)
-                    .await?;
-            }
-            due.push((candidate, highest));
+            claims.extend(crossed.into_iter().map(|threshold| AlertClaim {
+                key_hash: candidate.key.hash.clone(),
+                window_start: candidate.window.start,
+                threshold,
+            }));
+            crossing.push((candidate, highest));
         }
+        if crossing.is_empty() {
+            return Ok(Vec::new());
+        }
+        let claimed: HashSet<AlertClaim> = self
+            .store
+            .claim_budget_alerts(&claims, now)
+            .await?
+            .into_iter()
+            .collect();
+        let due: Vec<(Candidate, u8)> = crossing
+            .into_iter()
+            .filter(|(c, highest)| {
+                claimed.contains(&AlertClaim {
+                    key_hash: c.key.hash.clone(),
+                    window_start: c.window.start,
+                    threshold: *highest,
+                })
+            })
+            .collect();
         if due.is_empty() {
             return Ok(Vec::new());
         }
