@@ -407,6 +407,51 @@ on_each_database!(
 );
 
 on_each_database!(
+    every_field_of_a_synced_key_is_stored_as_listed_past_one_statement,
+    |db| async move {
+        let store = &db.store;
+        let mut keys: Vec<ApiKey> = (0..2_100).map(|i| api_key(i, 1)).collect();
+        let odd = &mut keys[2_050];
+        odd.name = "team:zoë \"the quoted\" o'brien:r1\\n".into();
+        odd.label = "sk-or-v1-日本...'\"".into();
+        odd.workspace_id = Some("0df9e665-d932-5740-b2c7-b52af166bc11".into());
+        odd.disabled = true;
+        odd.limit = None;
+        odd.limit_reset = LimitReset::Monthly;
+        odd.usage.total = Usd::from_micros(9_007_199_254_740_993);
+        odd.expires_at = Some(now() + Duration::days(30));
+        let listed = odd.clone();
+
+        store.record_sync(&keys, now()).await.unwrap();
+        assert_eq!(store.live_keys().await.unwrap().len(), 2_100);
+        assert_eq!(store.snapshot_count().await.unwrap(), 2_100);
+        let stored = store.key(listed.hash.as_str()).await.unwrap().unwrap();
+        assert_eq!(stored.name, listed.name);
+        assert_eq!(stored.label, listed.label);
+        assert_eq!(stored.workspace_id, listed.workspace_id);
+        assert!(stored.disabled);
+        assert_eq!(stored.limit, None);
+        assert_eq!(stored.reset, LimitReset::Monthly);
+        assert_eq!(stored.usage, listed.usage);
+        assert_eq!(stored.created_at, listed.created_at);
+        assert_eq!(stored.expires_at, listed.expires_at);
+        assert_eq!(stored.synced_at, Some(now()));
+        let plain = store.key(keys[7].hash.as_str()).await.unwrap().unwrap();
+        assert!(!plain.disabled);
+        assert_eq!(plain.limit, Some(Usd::from_dollars(10)));
+        assert_eq!(plain.workspace_id, None);
+        assert_eq!(plain.expires_at, None);
+
+        let summary = store
+            .record_sync(&keys[2_001..], now() + Duration::minutes(5))
+            .await
+            .unwrap();
+        assert_eq!(summary.vanished, 2_001, "keys in two batches vanish");
+        assert_eq!(store.live_keys().await.unwrap().len(), 99);
+    }
+);
+
+on_each_database!(
     a_key_gone_between_two_syncs_in_the_same_second_is_seen_to_vanish,
     |db| async move {
         let store = &db.store;

@@ -2,6 +2,7 @@
 //! (the default) and PostgreSQL; every statement uses `$n` placeholders, which both accept.
 
 mod audit;
+mod bulk;
 mod digest;
 mod guardrails;
 mod keys;

@@ -4,15 +4,103 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use super::bulk::{ROWS_PER_STATEMENT, Sql, json, rows_of, strings_of};
 use super::rows::{get, get_time, secs};
-use super::{Doing, Store, StoreError};
+use super::{Backend, Doing, Store, StoreError};
 use crate::domain::{ApiKey, DaySpend, SnapshotRow, Usage};
 use crate::money::Usd;
 use crate::reset::LimitReset;
 
-/// Rows per multi-row INSERT: SQLite looks bound parameters up by name one by one, so a statement
-/// of thousands of them costs more to bind than to run; 50 rows (700 parameters) keep that small.
-const BATCH: usize = 50;
+/// A key's columns in `keys`, as [`key_row`] gives them.
+const KEY_COLUMNS: &[(&str, Sql)] = &[
+    ("hash", Sql::Text),
+    ("name", Sql::Text),
+    ("label", Sql::Text),
+    ("workspace_id", Sql::Text),
+    ("disabled", Sql::Bool),
+    ("limit_micros", Sql::BigInt),
+    ("limit_reset", Sql::Text),
+    ("usage_micros", Sql::BigInt),
+    ("usage_daily_micros", Sql::BigInt),
+    ("usage_weekly_micros", Sql::BigInt),
+    ("usage_monthly_micros", Sql::BigInt),
+    ("created_at", Sql::BigInt),
+    ("expires_at", Sql::BigInt),
+    ("synced_at", Sql::BigInt),
+];
+
+type KeyRow<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    bool,
+    Option<i64>,
+    &'a str,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+);
+
+fn key_row(key: &ApiKey, synced_at: i64) -> KeyRow<'_> {
+    let usage = &key.usage;
+    (
+        key.hash.as_str(),
+        key.name.as_str(),
+        key.label.as_str(),
+        key.workspace_id.as_deref(),
+        key.disabled,
+        key.limit.map(Usd::micros),
+        key.limit_reset.as_str(),
+        usage.total.micros(),
+        usage.daily.micros(),
+        usage.weekly.micros(),
+        usage.monthly.micros(),
+        secs(key.created_at),
+        key.expires_at.map(secs),
+        synced_at,
+    )
+}
+
+/// A snapshot's values: key, time, the four usage counters and the limit (a flat JSON array).
+type SnapshotValues<'a> = (&'a str, i64, i64, i64, i64, i64, Option<i64>);
+
+fn snapshot_values(
+    hash: &str,
+    taken_at: i64,
+    [total, daily, weekly, monthly]: [i64; 4],
+    limit: Option<i64>,
+) -> SnapshotValues<'_> {
+    (hash, taken_at, total, daily, weekly, monthly, limit)
+}
+
+/// A gateway token's spend: its hash, the four counters and its limit.
+type SpendRow = (String, [i64; 4], Option<i64>);
+
+/// The statement inserting a batch of [`SnapshotValues`].
+fn snapshots_insert(backend: Backend) -> String {
+    format!(
+        "INSERT INTO usage_snapshots (key_hash, taken_at, usage_micros, usage_daily_micros, \
+         usage_weekly_micros, usage_monthly_micros, limit_micros) {}",
+        rows_of(
+            backend,
+            1,
+            &[
+                ("key_hash", Sql::Text),
+                ("taken_at", Sql::BigInt),
+                ("usage_micros", Sql::BigInt),
+                ("usage_daily_micros", Sql::BigInt),
+                ("usage_weekly_micros", Sql::BigInt),
+                ("usage_monthly_micros", Sql::BigInt),
+                ("limit_micros", Sql::BigInt),
+            ]
+        )
+    )
+}
 
 /// What one sync wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +144,7 @@ pub(super) fn placeholders(rows: usize, columns: usize) -> String {
 /// the micro-dollar, so a cheap request never counts as free.
 async fn record_gateway_usage(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let taken_at = secs(now);
@@ -81,42 +170,58 @@ async fn record_gateway_usage(
         .fetch_all(&mut **tx)
         .await
         .doing("summing gateway spend")?;
+    let mut spends: Vec<SpendRow> = Vec::with_capacity(rows.len());
     for row in &rows {
-        let hash: String = get(row, "hash")?;
-        let limit: Option<i64> = get(row, "limit_micros")?;
-        let [total, daily, weekly, monthly]: [i64; 4] = [
-            get(row, "total")?,
-            get(row, "daily")?,
-            get(row, "weekly")?,
-            get(row, "monthly")?,
-        ];
-        sqlx::query(
-            "UPDATE keys SET usage_micros = $1, usage_daily_micros = $2, usage_weekly_micros = $3, \
-             usage_monthly_micros = $4, synced_at = $5 WHERE hash = $6",
+        spends.push((
+            get(row, "hash")?,
+            [
+                get(row, "total")?,
+                get(row, "daily")?,
+                get(row, "weekly")?,
+                get(row, "monthly")?,
+            ],
+            get(row, "limit_micros")?,
+        ));
+    }
+    let update = format!(
+        "UPDATE keys SET usage_micros = s.total, usage_daily_micros = s.daily, \
+         usage_weekly_micros = s.weekly, usage_monthly_micros = s.monthly, synced_at = $2 \
+         FROM ({}) AS s WHERE keys.hash = s.hash",
+        rows_of(
+            backend,
+            1,
+            &[
+                ("hash", Sql::Text),
+                ("total", Sql::BigInt),
+                ("daily", Sql::BigInt),
+                ("weekly", Sql::BigInt),
+                ("monthly", Sql::BigInt),
+            ]
         )
-        .bind(total)
-        .bind(daily)
-        .bind(weekly)
-        .bind(monthly)
-        .bind(taken_at)
-        .bind(hash.as_str())
-        .execute(&mut **tx)
-        .await
-        .doing("storing gateway spend")?;
-        sqlx::query(
-            "INSERT INTO usage_snapshots (key_hash, taken_at, usage_micros, usage_daily_micros, \
-             usage_weekly_micros, usage_monthly_micros, limit_micros) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(hash.as_str())
-        .bind(taken_at)
-        .bind(total)
-        .bind(daily)
-        .bind(weekly)
-        .bind(monthly)
-        .bind(limit)
-        .execute(&mut **tx)
-        .await
-        .doing("storing gateway snapshots")?;
+    );
+    let insert_snapshots = snapshots_insert(backend);
+    for chunk in spends.chunks(ROWS_PER_STATEMENT) {
+        let spent: Vec<(&str, i64, i64, i64, i64)> = chunk
+            .iter()
+            .map(|(hash, [total, daily, weekly, monthly], _)| {
+                (hash.as_str(), *total, *daily, *weekly, *monthly)
+            })
+            .collect();
+        sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
+            .bind(json(&spent)?)
+            .bind(taken_at)
+            .execute(&mut **tx)
+            .await
+            .doing("storing gateway spend")?;
+        let snapshots: Vec<SnapshotValues> = chunk
+            .iter()
+            .map(|(hash, usage, limit)| snapshot_values(hash, taken_at, *usage, *limit))
+            .collect();
+        sqlx::query(sqlx::AssertSqlSafe(insert_snapshots.as_str()))
+            .bind(json(&snapshots)?)
+            .execute(&mut **tx)
+            .await
+            .doing("storing gateway snapshots")?;
     }
     Ok(())
 }
@@ -141,57 +246,42 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await
                 .doing("reading the known keys")?;
-        for chunk in keys.chunks(BATCH) {
-            let sql = format!(
-                "INSERT INTO keys (hash, name, label, workspace_id, disabled, limit_micros, limit_reset, \
-                 usage_micros, usage_daily_micros, usage_weekly_micros, usage_monthly_micros, \
-                 created_at, expires_at, synced_at) VALUES {} \
-                 ON CONFLICT (hash) DO UPDATE SET name = excluded.name, label = excluded.label, \
-                 workspace_id = excluded.workspace_id, disabled = excluded.disabled, \
-                 limit_micros = excluded.limit_micros, limit_reset = excluded.limit_reset, \
-                 usage_micros = excluded.usage_micros, usage_daily_micros = excluded.usage_daily_micros, \
-                 usage_weekly_micros = excluded.usage_weekly_micros, \
-                 usage_monthly_micros = excluded.usage_monthly_micros, expires_at = excluded.expires_at, \
-                 synced_at = excluded.synced_at, deleted_at = NULL",
-                placeholders(chunk.len(), 14)
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for key in chunk {
-                query = query
-                    .bind(key.hash.as_str())
-                    .bind(key.name.as_str())
-                    .bind(key.label.as_str())
-                    .bind(key.workspace_id.as_deref())
-                    .bind(key.disabled)
-                    .bind(key.limit.map(Usd::micros))
-                    .bind(key.limit_reset.as_str())
-                    .bind(key.usage.total.micros())
-                    .bind(key.usage.daily.micros())
-                    .bind(key.usage.weekly.micros())
-                    .bind(key.usage.monthly.micros())
-                    .bind(secs(key.created_at))
-                    .bind(key.expires_at.map(secs))
-                    .bind(taken_at);
-            }
-            query.execute(&mut *tx).await.doing("storing synced keys")?;
-
-            let sql = format!(
-                "INSERT INTO usage_snapshots (key_hash, taken_at, usage_micros, usage_daily_micros, \
-                 usage_weekly_micros, usage_monthly_micros, limit_micros) VALUES {}",
-                placeholders(chunk.len(), 7)
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for key in chunk {
-                query = query
-                    .bind(key.hash.as_str())
-                    .bind(taken_at)
-                    .bind(key.usage.total.micros())
-                    .bind(key.usage.daily.micros())
-                    .bind(key.usage.weekly.micros())
-                    .bind(key.usage.monthly.micros())
-                    .bind(key.limit.map(Usd::micros));
-            }
-            query
+        let backend = self.backend();
+        let upsert = format!(
+            "INSERT INTO keys (hash, name, label, workspace_id, disabled, limit_micros, limit_reset, \
+             usage_micros, usage_daily_micros, usage_weekly_micros, usage_monthly_micros, \
+             created_at, expires_at, synced_at) {} \
+             ON CONFLICT (hash) DO UPDATE SET name = excluded.name, label = excluded.label, \
+             workspace_id = excluded.workspace_id, disabled = excluded.disabled, \
+             limit_micros = excluded.limit_micros, limit_reset = excluded.limit_reset, \
+             usage_micros = excluded.usage_micros, usage_daily_micros = excluded.usage_daily_micros, \
+             usage_weekly_micros = excluded.usage_weekly_micros, \
+             usage_monthly_micros = excluded.usage_monthly_micros, expires_at = excluded.expires_at, \
+             synced_at = excluded.synced_at, deleted_at = NULL",
+            rows_of(backend, 1, KEY_COLUMNS)
+        );
+        let insert_snapshots = snapshots_insert(backend);
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<KeyRow> = chunk.iter().map(|key| key_row(key, taken_at)).collect();
+            sqlx::query(sqlx::AssertSqlSafe(upsert.as_str()))
+                .bind(json(&rows)?)
+                .execute(&mut *tx)
+                .await
+                .doing("storing synced keys")?;
+            let snapshots: Vec<SnapshotValues> = chunk
+                .iter()
+                .map(|key| {
+                    let usage = &key.usage;
+                    snapshot_values(
+                        key.hash.as_str(),
+                        taken_at,
+                        [usage.total, usage.daily, usage.weekly, usage.monthly].map(Usd::micros),
+                        key.limit.map(Usd::micros),
+                    )
+                })
+                .collect();
+            sqlx::query(sqlx::AssertSqlSafe(insert_snapshots.as_str()))
+                .bind(json(&snapshots)?)
                 .execute(&mut *tx)
                 .await
                 .doing("storing usage snapshots")?;
@@ -204,24 +294,21 @@ impl Store {
             .map(String::as_str)
             .filter(|hash| !listed.contains(hash))
             .collect();
+        let mark_gone = format!(
+            "UPDATE keys SET deleted_at = $1 WHERE deleted_at IS NULL AND hash IN ({})",
+            strings_of(backend, 2)
+        );
         let mut vanished = 0;
-        for chunk in gone.chunks(BATCH) {
-            let hashes: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "UPDATE keys SET deleted_at = $1 WHERE deleted_at IS NULL AND hash IN ({})",
-                hashes.join(", ")
-            );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(taken_at);
-            for hash in chunk {
-                query = query.bind(*hash);
-            }
-            vanished += query
+        for chunk in gone.chunks(ROWS_PER_STATEMENT) {
+            vanished += sqlx::query(sqlx::AssertSqlSafe(mark_gone.as_str()))
+                .bind(taken_at)
+                .bind(json(chunk)?)
                 .execute(&mut *tx)
                 .await
                 .doing("marking vanished keys")?
                 .rows_affected();
         }
-        record_gateway_usage(&mut tx, now).await?;
+        record_gateway_usage(&mut tx, backend, now).await?;
         tx.commit().await.doing("committing a sync")?;
         Ok(SyncSummary {
             keys: keys.len(),
