@@ -311,14 +311,16 @@ pub async fn start_bot(
             settings: job_settings(config),
         },
     ));
-    // Members who left while the bot was down are handled before it serves anyone.
-    match crate::jobs::reconcile(runner.context()).await {
-        Ok(outcome) => {
+    // Members who left while the bot was down are handled before it serves anyone; this is the
+    // day's reconcile, so the runner's first tick does not read the member list again.
+    match runner.run_now(crate::jobs::MEMBER_RECONCILE).await {
+        Some(Ok(outcome)) => {
             tracing::info!(outcome = %outcome.summary, "roster reconciled with the server")
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "could not reconcile the roster with the server; the daily run tries again")
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "could not reconcile the roster with the server; the next tick tries again")
         }
+        None => {}
     }
     let gateway = match &config.gateway {
         Some(settings) => {

@@ -4,7 +4,7 @@
 mod support;
 
 use chrono::Duration;
-use fakes::discord::{FakeMember, SlashCommand};
+use fakes::discord::{FakeGuild, FakeMember, SlashCommand};
 use fakes::openrouter::{KeySeed, LimitReset, Usd};
 use openrouter_team_bot::team::{DiscordId, MemberStatus};
 use support::bot::*;
@@ -97,11 +97,7 @@ on_each_database!(
 on_each_database!(
     departures_while_the_bot_is_down_are_reconciled_over_many_pages,
     |db| async move {
-        let mut guild = guild();
-        for i in 0..2_500u64 {
-            guild = guild.member(FakeMember::new(1_000_000 + i, format!("user{i}")));
-        }
-        let h = Harness::start_with(db, guild, "").await;
+        let h = Harness::start_with(db, guild_of_2_500_more(), "").await;
         h.member_gets_key(MIA, "mia").await;
         // Someone on the last page of the member list also has a key.
         let late = 1_000_000 + 2_400;
@@ -147,6 +143,36 @@ on_each_database!(
             pages >= 3,
             "the member list was read page by page ({pages})"
         );
+    }
+);
+
+on_each_database!(
+    the_member_list_is_read_once_at_start_up_and_then_once_a_day,
+    |db| async move {
+        let h = Harness::start_with(db, guild_of_2_500_more(), "").await;
+        let pages_read = || {
+            h.discord
+                .requests()
+                .iter()
+                .filter(|r| r.method == "GET" && r.path.ends_with("/members"))
+                .count()
+        };
+        // 2,505 members at 1,000 a page.
+        assert_eq!(pages_read(), 3, "the start-up reconcile reads every page");
+        let ran = h.run_due_jobs().await;
+        assert!(
+            !ran.iter().any(|r| r.job == "member_reconcile"),
+            "the first tick does not reconcile again: {ran:?}"
+        );
+        assert_eq!(pages_read(), 3, "nor read the member list again");
+
+        h.advance(Duration::days(1));
+        let ran = h.run_due_jobs().await;
+        assert!(
+            ran.iter().any(|r| r.job == "member_reconcile"),
+            "the next day's reconcile runs: {ran:?}"
+        );
+        assert_eq!(pages_read(), 6);
     }
 );
 
@@ -554,3 +580,12 @@ on_each_database!(
         assert_eq!(owned, 4);
     }
 );
+
+/// The test guild with 2,500 more members, so its member list takes several pages.
+fn guild_of_2_500_more() -> FakeGuild {
+    let mut guild = guild();
+    for i in 0..2_500u64 {
+        guild = guild.member(FakeMember::new(1_000_000 + i, format!("user{i}")));
+    }
+    guild
+}

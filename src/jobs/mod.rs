@@ -10,4 +10,4 @@ mod work;
 pub use notifier::{Directory, Notifier};
 pub use runner::{Job, JobContext, JobError, JobSettings, Outcome, RunReport, Runner};
 pub use schedule::{Due, Schedule};
-pub use work::{reconcile, standard_jobs};
+pub use work::{MEMBER_RECONCILE, standard_jobs};

@@ -124,6 +124,38 @@ impl Runner {
         reports
     }
 
+    /// Runs the job named `name` now, even when its current period already ran, and records the
+    /// run as that period's, so the next tick does not repeat it. `None` for an unknown name.
+    pub async fn run_now(&self, name: &str) -> Option<Result<Outcome, JobError>> {
+        let job = self.jobs.iter().find(|j| j.name() == name)?.clone();
+        let team = &self.context.team;
+        let now = team.now();
+        let due = job.schedule(&self.context.settings).due(now);
+        let claimed = match team
+            .claim_job_run(name, &due.period, &self.instance, now)
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(job = name, error = %e, "could not claim a job run; running it anyway");
+                false
+            }
+        };
+        let result = job.run(&self.context, &due).await;
+        if claimed {
+            match &result {
+                Ok(outcome) => self.record_finished(name, &due.period, outcome).await,
+                // A failed run is left to the next tick.
+                Err(_) => {
+                    if let Err(e) = team.release_job_run(name, &due.period).await {
+                        tracing::warn!(job = name, error = %e, "could not release a failed run");
+                    }
+                }
+            }
+        }
+        Some(result)
+    }
+
     async fn run_if_due(&self, job: Arc<dyn Job>) -> Option<RunReport> {
         let team = &self.context.team;
         let now = self.context.team.now();
@@ -184,10 +216,20 @@ impl Runner {
                 }
             }
         };
+        self.record_finished(name, &due.period, &outcome).await;
+        Some(RunReport {
+            job: name,
+            period: due.period,
+            outcome: outcome.summary,
+        })
+    }
+
+    async fn record_finished(&self, name: &str, period: &str, outcome: &Outcome) {
+        let team = &self.context.team;
         if let Err(e) = team
             .finish_job_run(
                 name,
-                &due.period,
+                period,
                 &outcome.summary,
                 outcome.message_id,
                 team.now(),
@@ -196,11 +238,6 @@ impl Runner {
         {
             tracing::warn!(job = name, error = %e, "could not record a finished run");
         }
-        Some(RunReport {
-            job: name,
-            period: due.period,
-            outcome: outcome.summary,
-        })
     }
 
     /// Ticks every `every` until the task is aborted. The first tick is immediate, so runs

@@ -237,13 +237,16 @@ impl Job for KeyReminders {
     }
 }
 
+/// The name of [`MemberReconcile`], which start-up runs at once.
+pub const MEMBER_RECONCILE: &str = "member_reconcile";
+
 /// Once a day (and at start-up): members who left the server while the bot was not watching.
 pub struct MemberReconcile;
 
 #[async_trait]
 impl Job for MemberReconcile {
     fn name(&self) -> &'static str {
-        "member_reconcile"
+        MEMBER_RECONCILE
     }
 
     fn schedule(&self, _settings: &JobSettings) -> Schedule {
@@ -256,7 +259,7 @@ impl Job for MemberReconcile {
 }
 
 /// Compares the roster with the server's members and handles everyone who left.
-pub async fn reconcile(context: &JobContext) -> Result<Outcome, JobError> {
+async fn reconcile(context: &JobContext) -> Result<Outcome, JobError> {
     let present = context
         .directory
         .member_ids()

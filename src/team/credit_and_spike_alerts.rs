@@ -142,11 +142,11 @@ impl Team {
             min: minimum,
         };
         let mut spikes = Vec::new();
+        let mut keys_by_member = self.keys_by_member().await?;
         for member in self.store.members().await? {
-            let keys = self.store.keys_of_member(member.id).await?;
-            if keys.is_empty() {
+            let Some(keys) = keys_by_member.remove(&member.id) else {
                 continue;
-            }
+            };
             let spent_on = |day: i64| -> Option<Usd> {
                 let on_day = days.get(&day)?;
                 let spent: Vec<Usd> = keys

@@ -1,7 +1,7 @@
 //! Model governance: one OpenRouter guardrail per tier with an allowlist, kept equal to the
 //! config, and every key of that tier assigned to it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::{MemberStatus, Team, TeamError, TeamKey, Tier};
 use crate::domain::KeyHash;
@@ -70,13 +70,23 @@ impl Team {
                 .save_tier_guardrail(tier.name.as_str(), &id, models, self.now())
                 .await?;
         }
+        // Each tier's guardrail as just saved, and every member's keys, read once for the team.
+        let mut expected_by_tier = HashMap::new();
+        for tier in self.rules.tiers.all() {
+            expected_by_tier.insert(tier.name.as_str(), self.expected_guardrail(tier).await?);
+        }
+        let mut keys_by_member = self.keys_by_member().await?;
         for member in self.store.members().await? {
             if member.status != MemberStatus::Active {
                 continue;
             }
-            let tier = self.member_tier(&member).clone();
-            for key in self.store.keys_of_member(member.id).await? {
-                if self.assign_guardrail(&key, &tier).await? {
+            let tier = self.member_tier(&member);
+            let expected = expected_by_tier
+                .get(tier.name.as_str())
+                .cloned()
+                .unwrap_or_default();
+            for key in keys_by_member.remove(&member.id).unwrap_or_default() {
+                if self.put_under_guardrail(&key, expected.as_deref()).await? {
                     changes.push(format!(
                         "assigned {} to tier {}'s rules",
                         key.name, tier.name
@@ -103,19 +113,34 @@ impl Team {
         key: &TeamKey,
         tier: &Tier,
     ) -> Result<bool, TeamError> {
-        let expected = match &tier.allowed_models {
+        let expected = self.expected_guardrail(tier).await?;
+        self.put_under_guardrail(key, expected.as_deref()).await
+    }
+
+    /// The guardrail a tier's keys belong under: the one recorded for it when it has an
+    /// allowlist, none otherwise.
+    async fn expected_guardrail(&self, tier: &Tier) -> Result<Option<String>, TeamError> {
+        Ok(match &tier.allowed_models {
             Some(_) => self
                 .store
                 .tier_guardrail(tier.name.as_str())
                 .await?
                 .map(|(id, _)| id),
             None => None,
-        };
-        if key.guardrail_id == expected {
+        })
+    }
+
+    /// Moves a key under `expected` (or under none). Returns whether anything changed.
+    async fn put_under_guardrail(
+        &self,
+        key: &TeamKey,
+        expected: Option<&str>,
+    ) -> Result<bool, TeamError> {
+        if key.guardrail_id.as_deref() == expected {
             return Ok(false);
         }
         let hash = [KeyHash(key.hash.clone())];
-        match (&expected, &key.guardrail_id) {
+        match (expected, &key.guardrail_id) {
             (Some(id), _) => {
                 self.api.assign_keys(id, &hash).await?;
             }
@@ -125,9 +150,7 @@ impl Team {
             },
             (None, None) => {}
         }
-        self.store
-            .set_key_guardrail(&key.hash, expected.as_deref())
-            .await?;
+        self.store.set_key_guardrail(&key.hash, expected).await?;
         Ok(true)
     }
 

@@ -69,11 +69,12 @@ impl Team {
             .map(|(key, _)| key.hash)
             .collect();
         let mut reminders = Vec::new();
+        let mut keys_by_member = self.keys_by_member().await?;
         for member in self.store.members().await? {
             if member.status != MemberStatus::Active || member.discord_user_id.is_none() {
                 continue;
             }
-            for key in self.store.keys_of_member(member.id).await? {
+            for key in keys_by_member.remove(&member.id).unwrap_or_default() {
                 if key.disabled {
                     continue;
                 }

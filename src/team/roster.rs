@@ -135,19 +135,27 @@ impl Team {
         })
     }
 
+    /// Every member's current keys, newest first, by member id: one query for the whole team
+    /// instead of one per member.
+    pub(crate) async fn keys_by_member(&self) -> Result<HashMap<i64, Vec<TeamKey>>, TeamError> {
+        let mut keys: HashMap<i64, Vec<TeamKey>> = HashMap::new();
+        for key in self.store.current_keys_of_members().await? {
+            if let Some(owner) = key.member_id {
+                keys.entry(owner).or_default().push(key);
+            }
+        }
+        Ok(keys)
+    }
+
     /// Every member with their current tier and key (admins only).
     pub async fn roster(&self, caller: &Caller) -> Result<Vec<RosterEntry>, TeamError> {
         self.require_admin(caller)?;
-        // Each member's newest current key, read with everyone's.
-        let mut newest: HashMap<i64, TeamKey> = HashMap::new();
-        for key in self.store.current_keys_of_members().await? {
-            if let Some(owner) = key.member_id {
-                newest.entry(owner).or_insert(key);
-            }
-        }
+        let mut keys = self.keys_by_member().await?;
         let mut entries = Vec::new();
         for member in self.store.members().await? {
-            let key = newest.remove(&member.id);
+            let key = keys
+                .remove(&member.id)
+                .and_then(|newest_first| newest_first.into_iter().next());
             let tier = self
                 .rules
                 .tiers

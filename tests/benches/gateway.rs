@@ -29,6 +29,7 @@ use serde_json::{Value, json};
 use support::bot::Harness;
 use support::db::TestDb;
 use support::gateway::{guild_with_shared_mia, shared_tier};
+use support::runtimes::{Runtimes, own_runtime};
 
 const ROUNDS: usize = 9;
 const SEQUENTIAL: usize = 400;
@@ -108,25 +109,6 @@ fn resident_memory_mib() -> f64 {
                 .ok()
         })
         .map_or(0.0, |kib| kib / 1024.0)
-}
-
-type Runtimes = std::sync::OnceLock<tokio::runtime::Runtime>;
-
-/// A runtime of its own, named `name`, with `workers` threads, made on first use.
-fn own_runtime(
-    cell: &'static Runtimes,
-    name: &str,
-    workers: usize,
-) -> &'static tokio::runtime::Handle {
-    cell.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .thread_name(name)
-            .enable_all()
-            .build()
-            .expect("a runtime")
-    })
-    .handle()
 }
 
 /// The clients' runtime: their connections and timing run on threads of their own, apart from

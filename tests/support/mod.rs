@@ -10,4 +10,5 @@ pub mod logs;
 pub mod openapi;
 pub mod openrouter;
 pub mod picture;
+pub mod runtimes;
 pub mod usage;

@@ -296,6 +296,7 @@ impl FakeDiscord {
                     channel_id: rendered.channel_id,
                     source_message: rendered.source_message,
                     dispatched_at: None,
+                    answered_at: None,
                     initial: None,
                     original: None,
                     original_edits: 0,
@@ -356,6 +357,16 @@ impl FakeDiscord {
                 .iter()
                 .find(|(_, known)| **known == id)
                 .map(|(token, _)| token.clone())
+        })
+    }
+
+    /// How long the bot took to answer an interaction: from the moment the fake sent it on the
+    /// gateway to the arrival of its initial callback (before the fake checks it). `None` until
+    /// a callback arrived.
+    pub fn answer_time(&self, id: InteractionId) -> Option<std::time::Duration> {
+        self.shared.read(|s| {
+            let interaction = s.interactions.get(&id)?;
+            Some(interaction.answered_at? - interaction.dispatched_at?)
         })
     }
 

@@ -46,6 +46,8 @@ pub(crate) struct Call<'a> {
     pub files: Vec<Attachment>,
     /// The base URL of the gateway listener.
     pub gateway_url: &'a str,
+    /// When the request's body had been read.
+    pub received: Instant,
 }
 
 /// Serves REST calls until the task is aborted.
@@ -90,6 +92,7 @@ async fn handle(
             _ => Ok(()),
         });
     let query = parse_query(uri.query());
+    let received = recorded.at;
     let result = shared.update(|state| {
         state.requests.push(recorded);
         let result = checked.and_then(|()| {
@@ -107,6 +110,7 @@ async fn handle(
                 json,
                 files,
                 gateway_url: &gateway_url,
+                received,
             };
             route(state, &method, &call)
         });

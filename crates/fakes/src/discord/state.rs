@@ -108,6 +108,8 @@ pub(crate) struct InteractionState {
     /// The message a component was on.
     pub source_message: Option<u64>,
     pub dispatched_at: Option<Instant>,
+    /// When the initial callback arrived.
+    pub answered_at: Option<Instant>,
     pub initial: Option<u8>,
     /// The message `@original` refers to.
     pub original: Option<u64>,

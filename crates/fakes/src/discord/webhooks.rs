@@ -116,6 +116,7 @@ pub(crate) fn callback(state: &mut State, id: &str, token: &str, call: &Call) ->
     };
     if let Some(interaction) = state.interactions.get_mut(&interaction_id) {
         interaction.initial = Some(kind);
+        interaction.answered_at = Some(call.received);
         interaction.original = original;
         if kind == MODAL {
             interaction.modal = Some(modal_of(&data));
